@@ -1,0 +1,176 @@
+#include "recmart/common/fs.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace recmart {
+namespace fs = std::filesystem;
+
+namespace {
+std::string ErrnoText() { return std::strerror(errno); }
+
+bool HasWildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// Matches path components of `pattern` (split on '/') against the tree under `dir`.
+void GlobWalk(const fs::path& dir, const std::vector<std::string>& parts, size_t i,
+              std::vector<std::string>* out) {
+  std::error_code ec;
+  if (i == parts.size()) {
+    if (fs::is_regular_file(dir, ec)) out->push_back(dir.string());
+    return;
+  }
+  const std::string& part = parts[i];
+  if (part == "**") {
+    GlobWalk(dir, parts, i + 1, out);  // zero directories
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_directory(ec)) GlobWalk(it->path(), parts, i, out);
+    }
+    return;
+  }
+  if (!HasWildcard(part)) {
+    fs::path next = dir / part;
+    if (fs::exists(next, ec)) GlobWalk(next, parts, i + 1, out);
+    return;
+  }
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (fnmatch(part.c_str(), name.c_str(), FNM_PERIOD) == 0) GlobWalk(it->path(), parts, i + 1, out);
+  }
+}
+}  // namespace
+
+StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": " + ErrnoText());
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return ss.str();
+}
+
+Status SyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": open for sync: " + ErrnoText());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IOError(path + ": fsync: " + ErrnoText());
+  return Status::OK();
+}
+
+Status RenameDurable(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::IOError("rename " + from + " -> " + to + ": " + ErrnoText());
+  }
+  std::string dir = fs::path(to).parent_path().string();
+  return SyncPath(dir.empty() ? "." : dir);
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view contents) {
+  fs::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(tmp + ": " + ErrnoText());
+  const char* p = contents.data();
+  size_t left = contents.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = Status::IOError(tmp + ": write: " + ErrnoText());
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::IOError(tmp + ": fsync/close: " + ErrnoText());
+  }
+  return RenameDurable(tmp, path);
+}
+
+StatusOr<std::vector<std::string>> ExpandGlob(const std::string& pattern,
+                                              const std::string& base_dir) {
+  std::string full = ResolvePath(base_dir, pattern);
+  std::vector<std::string> out;
+  if (!HasWildcard(full)) {
+    std::error_code ec;
+    if (fs::is_regular_file(full, ec)) out.push_back(full);
+    return out;
+  }
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= full.size()) {
+    size_t slash = full.find('/', start);
+    if (slash == std::string::npos) slash = full.size();
+    if (slash > start) parts.push_back(full.substr(start, slash - start));
+    start = slash + 1;
+  }
+  GlobWalk(fs::path("/"), parts, 0, &out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+StatusOr<FileStat> StatFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": " + ErrnoText());
+  }
+  FileStat fst;
+  fst.size = static_cast<uint64_t>(st.st_size);
+  fst.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  return fst;
+}
+
+StatusOr<FileLock> FileLock::Acquire(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(path + ": " + ErrnoText());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::FailedPrecondition(std::string(what) + " is held by another recmart process (" +
+                                      path + ")");
+  }
+  return FileLock(fd);
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+std::string ResolvePath(const std::string& base, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base.empty()) return path;
+  return (fs::path(base) / path).lexically_normal().string();
+}
+
+}  // namespace recmart

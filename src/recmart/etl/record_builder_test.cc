@@ -1,0 +1,2 @@
+#include <gtest/gtest.h>
+TEST(Placeholder, record_builder_test) { SUCCEED(); }
