@@ -70,6 +70,22 @@ Status SyncPath(const std::string& path) {
   return Status::OK();
 }
 
+Status SyncFileSystem(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": open for sync: " + ErrnoText());
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IOError(path + ": syncfs: " + ErrnoText());
+  return Status::OK();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::IOError("rename " + from + " -> " + to + ": " + ErrnoText());
+  }
+  return Status::OK();
+}
+
 Status RenameDurable(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
     return Status::IOError("rename " + from + " -> " + to + ": " + ErrnoText());
@@ -141,13 +157,19 @@ StatusOr<FileStat> StatFile(const std::string& path) {
   return fst;
 }
 
-StatusOr<FileLock> FileLock::Acquire(const std::string& path, std::string_view what) {
+StatusOr<FileLock> FileLock::Acquire(const std::string& path, std::string_view what, Mode mode) {
   std::error_code ec;
   fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(path + ": " + ErrnoText());
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  int op = mode == Mode::kSharedWait ? LOCK_SH : LOCK_EX;
+  if (mode == Mode::kExclusiveTry) op |= LOCK_NB;
+  int rc;
+  do {
+    rc = ::flock(fd, op);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
     ::close(fd);
     return Status::FailedPrecondition(std::string(what) + " is held by another recmart process (" +
                                       path + ")");

@@ -24,6 +24,14 @@ Status RenameDurable(const std::string& from, const std::string& to);
 // fsyncs a file or directory.
 Status SyncPath(const std::string& path);
 
+// Flushes every dirty page of the file system holding `path` (syncfs(2)): one
+// call makes a whole batch of written files and renames durable, where an
+// fsync per file would cost a disk flush each.
+Status SyncFileSystem(const std::string& path);
+
+// rename(2) without syncing; pair with SyncFileSystem for a batch.
+Status Rename(const std::string& from, const std::string& to);
+
 // Expands a path pattern: `*`, `?` and `[...]` within a name, and `**` for any
 // number of directories. Results are regular files, sorted. A pattern without
 // wildcards yields the path itself if it is a regular file. Relative patterns
@@ -42,8 +50,15 @@ StatusOr<FileStat> StatFile(const std::string& path);
 // killed run never leaves a stale lock.
 class FileLock {
  public:
-  // Fails with FailedPrecondition naming `what` if another process holds it.
-  static StatusOr<FileLock> Acquire(const std::string& path, std::string_view what);
+  enum class Mode {
+    kExclusiveTry,   // fail at once if anyone holds it
+    kExclusiveWait,  // wait until it is free
+    kSharedWait,     // wait until no exclusive holder; many shared holders coexist
+  };
+  // With kExclusiveTry, fails with FailedPrecondition naming `what` if another
+  // process holds the lock.
+  static StatusOr<FileLock> Acquire(const std::string& path, std::string_view what,
+                                    Mode mode = Mode::kExclusiveTry);
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;

@@ -1,1 +1,821 @@
-// placeholder: being written
+#include "recmart/etl/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "recmart/common/fs.h"
+#include "recmart/etl/record_builder.h"
+#include "recmart/ingest/values.h"
+#include "recmart/lake/lake.h"
+
+namespace recmart::etl {
+namespace {
+
+using lake::ColumnType;
+using lake::SqlString;
+
+constexpr int kLineBits = 40;  // SEQ = file index << 40 | line
+constexpr int64_t kUndated = INT64_MIN;
+constexpr size_t kMaxRawBytes = 64 * 1024;
+
+constexpr char kStagingSchema[] = R"sql(
+CREATE TABLE run_files (FILE_IDX BIGINT, SOURCE VARCHAR, PATH VARCHAR);
+CREATE TABLE staged_events (USER_ID VARCHAR, ITEM_ID VARCHAR, TS BIGINT, EVENT_TYPE VARCHAR,
+  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT);
+CREATE TABLE staged_items (ITEM_ID VARCHAR, TITLE VARCHAR, DESCRIPTION VARCHAR,
+  CATEGORY_L1 VARCHAR, CATEGORY_L2 VARCHAR, CATEGORY_L3 VARCHAR, BRAND VARCHAR, PRICE DOUBLE,
+  AVAILABLE VARCHAR, CREATION_TIMESTAMP BIGINT, UPDATED_AT BIGINT, SEQ BIGINT);
+CREATE TABLE staged_users (USER_ID VARCHAR, SEGMENT VARCHAR, COUNTRY VARCHAR,
+  CREATION_TIMESTAMP BIGINT, UPDATED_AT BIGINT, SEQ BIGINT);
+CREATE TABLE staged_quarantine (SEQ BIGINT, REASON VARCHAR, DETAIL VARCHAR, EVENT_DATE VARCHAR,
+  RAW BLOB);
+)sql";
+
+struct FileTask {
+  size_t source_index = 0;
+  int64_t file_idx = 0;
+  std::string path;
+  FileStat stat;
+};
+
+// Per (source, day) counts kept in C++ while reading: the independent side of
+// the reconciliation (the other side is counted in SQL from what landed).
+struct DayKey {
+  size_t source;
+  int64_t day;
+  bool operator<(const DayKey& o) const { return source != o.source ? source < o.source : day < o.day; }
+};
+
+struct Counters {
+  std::map<DayKey, uint64_t> raw;
+  std::map<DayKey, uint64_t> staged;  // rows appended to staging (events, items or users)
+  std::map<std::pair<DayKey, std::string>, uint64_t> quarantined;
+  std::map<int64_t, uint64_t> rows_per_file;
+
+  void Merge(const Counters& o) {
+    for (const auto& [k, v] : o.raw) raw[k] += v;
+    for (const auto& [k, v] : o.staged) staged[k] += v;
+    for (const auto& [k, v] : o.quarantined) quarantined[k] += v;
+    for (const auto& [k, v] : o.rows_per_file) rows_per_file[k] += v;
+  }
+};
+
+std::string DayString(int64_t day) { return day == kUndated ? "" : ingest::FormatDate(day); }
+
+// Sets an optional string column.
+void SetOpt(lake::Appender& a, size_t col, const std::optional<std::string_view>& v) {
+  if (v) a.SetString(col, *v);
+  else a.SetNull(col);
+}
+void SetOpt(lake::Appender& a, size_t col, const std::optional<double>& v) {
+  if (v) a.SetDouble(col, *v);
+  else a.SetNull(col);
+}
+void SetOpt(lake::Appender& a, size_t col, const std::optional<int64_t>& v) {
+  if (v) a.SetInt64(col, *v);
+  else a.SetNull(col);
+}
+
+// Reads files off a shared queue into the staging tables. One per thread,
+// each with its own DuckDB connection and appenders.
+class IngestWorker {
+ public:
+  IngestWorker(const config::Project& project, lake::Connection conn)
+      : project_(project), conn_(std::move(conn)) {}
+
+  Status Open() {
+    ASSIGN_OR_RETURN(events_, conn_.CreateAppender("staged_events", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(items_, conn_.CreateAppender("staged_items", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(users_, conn_.CreateAppender("staged_users", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(quarantine_, conn_.CreateAppender("staged_quarantine", {ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBlob}));
+    return Status::OK();
+  }
+
+  Status Process(const FileTask& task, std::atomic<uint64_t>* bytes_done) {
+    const config::SourceConfig& source = project_.sources[task.source_index];
+    RecordBuilder builder(source);
+    ASSIGN_OR_RETURN(std::unique_ptr<ingest::RowReader> reader,
+                     ingest::RowReader::Open(task.path, source.reader, builder.source_columns()));
+    ingest::Row row;
+    BuildOutput out;
+    uint64_t last_bytes = 0;
+    uint64_t rows = 0;
+    while (true) {
+      StatusOr<bool> more = reader->Next(&row);
+      if (!more.ok()) return more.status().WithContext("source '" + source.name + "'");
+      if (!*more) break;
+      ++rows;
+      int64_t seq = (task.file_idx << kLineBits) | static_cast<int64_t>(row.line);
+      if (row.error != ingest::RowError::kNone) {
+        RETURN_IF_ERROR(Quarantine(task, seq, kUndated, ingest::RowErrorName(row.error), row.error_detail, row.raw));
+      } else {
+        builder.Build(row, &out);
+        int64_t day = out.event_day ? *out.event_day : kUndated;
+        if (out.rejection) {
+          RETURN_IF_ERROR(Quarantine(task, seq, day, out.rejection->reason, out.rejection->detail, row.raw));
+        } else {
+          RETURN_IF_ERROR(Append(out, seq));
+          counters_.raw[{task.source_index, day}]++;
+          counters_.staged[{task.source_index, day}]++;
+        }
+      }
+      if ((rows & 4095) == 0) {
+        uint64_t b = reader->bytes_consumed();
+        bytes_done->fetch_add(b - last_bytes, std::memory_order_relaxed);
+        last_bytes = b;
+      }
+    }
+    bytes_done->fetch_add(reader->bytes_consumed() - last_bytes, std::memory_order_relaxed);
+    counters_.rows_per_file[task.file_idx] += rows;
+    return Status::OK();
+  }
+
+  Status Close() {
+    RETURN_IF_ERROR(events_.Close());
+    RETURN_IF_ERROR(items_.Close());
+    RETURN_IF_ERROR(users_.Close());
+    return quarantine_.Close();
+  }
+
+  const Counters& counters() const { return counters_; }
+
+ private:
+  Status Quarantine(const FileTask& task, int64_t seq, int64_t day, std::string_view reason,
+                    const std::string& detail, std::string_view raw) {
+    counters_.raw[{task.source_index, day}]++;
+    counters_.quarantined[{{task.source_index, day}, std::string(reason)}]++;
+    quarantine_.SetInt64(0, seq);
+    quarantine_.SetString(1, reason);
+    // The detail quotes values from the row: keep it valid UTF-8 for VARCHAR.
+    if (ingest::IsValidUtf8(detail)) quarantine_.SetString(2, detail);
+    else quarantine_.SetString(2, "(detail not shown: it contains invalid UTF-8)");
+    if (day == kUndated) quarantine_.SetNull(3);
+    else quarantine_.SetString(3, ingest::FormatDate(day));
+    quarantine_.SetString(4, raw.substr(0, kMaxRawBytes));
+    return quarantine_.EndRow();
+  }
+
+  Status Append(const BuildOutput& out, int64_t seq) {
+    if (out.has_event) {
+      const BuiltEvent& e = out.event;
+      events_.SetString(0, e.user_id);
+      events_.SetString(1, e.item_id);
+      events_.SetInt64(2, e.timestamp);
+      events_.SetString(3, e.event_type);
+      SetOpt(events_, 4, e.event_value);
+      if (e.session_id.empty()) events_.SetNull(5);
+      else events_.SetString(5, e.session_id);
+      events_.SetInt64(6, seq);
+      RETURN_IF_ERROR(events_.EndRow());
+    }
+    if (out.has_item && ItemChanged(out.item)) {
+      const BuiltItem& it = out.item;
+      items_.SetString(0, it.item_id);
+      SetOpt(items_, 1, it.title);
+      SetOpt(items_, 2, it.description);
+      SetOpt(items_, 3, it.category_l1);
+      SetOpt(items_, 4, it.category_l2);
+      SetOpt(items_, 5, it.category_l3);
+      SetOpt(items_, 6, it.brand);
+      SetOpt(items_, 7, it.price);
+      SetOpt(items_, 8, it.available);
+      SetOpt(items_, 9, it.creation_timestamp);
+      SetOpt(items_, 10, it.updated_at);
+      items_.SetInt64(11, seq);
+      RETURN_IF_ERROR(items_.EndRow());
+    }
+    if (out.has_user && UserChanged(out.user)) {
+      const BuiltUser& u = out.user;
+      users_.SetString(0, u.user_id);
+      SetOpt(users_, 1, u.segment);
+      SetOpt(users_, 2, u.country);
+      SetOpt(users_, 3, u.creation_timestamp);
+      SetOpt(users_, 4, u.updated_at);
+      users_.SetInt64(5, seq);
+      RETURN_IF_ERROR(users_.EndRow());
+    }
+    return Status::OK();
+  }
+
+  // Metadata carried on event rows repeats on every event of an item. Only a
+  // record whose values differ from the last one this worker staged for the
+  // same id is staged (the newest-wins merge in SQL gives the same result);
+  // the memo is bounded so memory does not grow with the input.
+  static constexpr size_t kMemoLimit = 1 << 20;
+  static uint64_t Fingerprint(std::initializer_list<std::optional<std::string_view>> parts) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const auto& p : parts) {
+      std::string_view s = p ? *p : std::string_view("\x01null", 5);
+      for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+      h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return h;
+  }
+  bool Changed(std::unordered_map<std::string, uint64_t>& memo, std::string_view id, uint64_t fp) {
+    if (memo.size() > kMemoLimit) memo.clear();
+    auto [it, inserted] = memo.try_emplace(std::string(id), fp);
+    if (inserted) return true;
+    if (it->second == fp) return false;
+    it->second = fp;
+    return true;
+  }
+  bool ItemChanged(const BuiltItem& it) {
+    std::string price = it.price ? std::to_string(*it.price) : std::string("\x01");
+    std::string created = it.creation_timestamp ? std::to_string(*it.creation_timestamp) : std::string("\x01");
+    uint64_t fp = Fingerprint({it.title, it.description, it.category_l1, it.category_l2,
+                               it.category_l3, it.brand, it.available,
+                               std::string_view(price), std::string_view(created)});
+    return Changed(item_memo_, it.item_id, fp);
+  }
+  bool UserChanged(const BuiltUser& u) {
+    std::string created = u.creation_timestamp ? std::to_string(*u.creation_timestamp) : std::string("\x01");
+    uint64_t fp = Fingerprint({u.segment, u.country, std::string_view(created)});
+    return Changed(user_memo_, u.user_id, fp);
+  }
+
+  const config::Project& project_;
+  lake::Connection conn_;
+  lake::Appender events_, items_, users_, quarantine_;
+  Counters counters_;
+  std::unordered_map<std::string, uint64_t> item_memo_, user_memo_;
+};
+
+std::string FileList(const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + SqlString(p);
+  return "[" + list + "]";
+}
+
+// A relation over `files` (absolute paths) of `table`, or its empty relation.
+std::string FilesRelation(const lake::TableDef& table, const std::vector<std::string>& files) {
+  if (files.empty()) return "(" + lake::EmptySelect(table) + ")";
+  std::string rel = "read_parquet(" + FileList(files);
+  if (!table.partition_column.empty()) {
+    rel += ", hive_partitioning = true, hive_types = {'" + std::string(table.partition_column) +
+           "': " + std::string(table.partition_type) + "}";
+  }
+  return rel + ")";
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+class EtlRun {
+ public:
+  EtlRun(const config::Project& project, const EtlRunOptions& options)
+      : project_(project), options_(options) {}
+
+  StatusOr<EtlResult> Run();
+
+ private:
+  void Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+  Status Discover();
+  Status CheckSchemas();
+  Status Ingest();
+  Status Transform();
+  Status Reconcile();
+  Status CommitAll();
+  StatusOr<std::vector<std::string>> LiveFiles(const std::string& table,
+                                               const std::set<std::string>* partitions = nullptr);
+  StatusOr<uint64_t> Count(const std::string& sql);
+  Status Stage(const std::string& table, const std::string& sql, std::string_view prefix = "");
+  std::vector<std::string> StagedPaths(const std::string& table) const;
+
+  const config::Project& project_;
+  const EtlRunOptions& options_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<lake::Lake> lake_;
+  std::unique_ptr<lake::Database> db_;
+  std::optional<lake::Connection> conn_;
+  std::vector<FileTask> tasks_;
+  Counters counters_;
+  EtlResult result_;
+  int64_t run_id_ = 0;
+  std::vector<lake::StagedFile> staged_;
+  std::vector<std::string> removed_;
+  std::set<std::string> affected_days_;  // "event_date=YYYY-MM-DD"
+  std::vector<catalog::ReconRow> recon_;
+  std::vector<catalog::QuarantineCount> reasons_;
+  nlohmann::json stats_ = nlohmann::json::object();
+};
+
+StatusOr<uint64_t> EtlRun::Count(const std::string& sql) {
+  ASSIGN_OR_RETURN(std::optional<std::string> v, conn_->QueryScalar(sql));
+  return v ? static_cast<uint64_t>(std::stoull(*v)) : 0;
+}
+
+StatusOr<std::vector<std::string>> EtlRun::LiveFiles(const std::string& table,
+                                                     const std::set<std::string>* partitions) {
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> files, catalog_->LiveFiles(table));
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    if (partitions && !partitions->count(f.partition)) continue;
+    out.push_back(lake_->root() + "/" + f.path);
+  }
+  return out;
+}
+
+std::vector<std::string> EtlRun::StagedPaths(const std::string& table) const {
+  std::vector<std::string> out;
+  for (const auto& f : staged_) {
+    if (f.table == table) out.push_back(f.staged_path);
+  }
+  return out;
+}
+
+Status EtlRun::Stage(const std::string& table, const std::string& sql, std::string_view prefix) {
+  const lake::TableDef* def = lake::FindTable(table);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::vector<lake::StagedFile> files,
+                   lake_->Stage(*conn_, run_id_, *def, sql, project_.etl.compression, prefix));
+  stats_["stage_seconds"][table] = Seconds(t0);
+  for (auto& f : files) staged_.push_back(std::move(f));
+  return Status::OK();
+}
+
+Status EtlRun::Discover() {
+  int64_t file_idx = 0;
+  for (size_t s = 0; s < project_.sources.size(); ++s) {
+    const config::SourceConfig& source = project_.sources[s];
+    ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project_, source));
+    if (files.empty()) {
+      return Status::NotFound("source '" + source.name + "': no file matches " +
+                              ResolvePath(project_.dir, source.path));
+    }
+    ASSIGN_OR_RETURN(std::vector<catalog::FileRecord> done, catalog_->ProcessedFiles(source.name));
+    std::map<std::string, const catalog::FileRecord*> by_path;
+    for (const auto& d : done) by_path[d.path] = &d;
+    for (const auto& f : files) {
+      ASSIGN_OR_RETURN(FileStat st, StatFile(f));
+      auto it = by_path.find(f);
+      if (it != by_path.end() && it->second->size == st.size && it->second->mtime_ns == st.mtime_ns) continue;
+      if (it != by_path.end()) Log("source '" + source.name + "': " + f + " changed since it was processed; reading it again");
+      tasks_.push_back({s, ++file_idx, f, st});
+      result_.input_bytes += st.size;
+    }
+  }
+  result_.files = static_cast<int>(tasks_.size());
+  return Status::OK();
+}
+
+Status EtlRun::CheckSchemas() {
+  for (size_t s = 0; s < project_.sources.size(); ++s) {
+    const config::SourceConfig& source = project_.sources[s];
+    RETURN_IF_ERROR(catalog_->UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
+                                           source.path, std::string(ingest::FormatName(source.reader.format))));
+    for (const auto& t : tasks_) {
+      if (t.source_index != s) continue;
+      if (t.stat.size == 0) continue;  // nothing to infer; the reader accounts for it
+      StatusOr<CrawlFinding> f = CheckSchema(*catalog_, *conn_, source, t.path);
+      if (!f.ok()) {
+        if (f.status().code() == StatusCode::kFailedPrecondition) return f.status();
+        // The sniffer could not read it (e.g. garbage throughout): the row
+        // reader will quarantine what it cannot parse.
+        Log("warning: " + f.status().message());
+        continue;
+      }
+      for (const auto& c : f->changes) {
+        Log("source '" + source.name + "': " + c.ToString() + " in " + t.path + " (" + f->action + ")");
+      }
+      result_.schema.push_back(std::move(*f));
+    }
+  }
+  return Status::OK();
+}
+
+Status EtlRun::Ingest() {
+  {
+    ASSIGN_OR_RETURN(lake::Appender files, conn_->CreateAppender("run_files", {ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kVarchar}));
+    for (const auto& t : tasks_) {
+      files.SetInt64(0, t.file_idx);
+      files.SetString(1, project_.sources[t.source_index].name);
+      files.SetString(2, t.path);
+      RETURN_IF_ERROR(files.EndRow());
+    }
+    RETURN_IF_ERROR(files.Close());
+  }
+  // Large files first so that the threads finish together.
+  std::vector<const FileTask*> queue;
+  for (const auto& t : tasks_) queue.push_back(&t);
+  std::stable_sort(queue.begin(), queue.end(), [](const FileTask* a, const FileTask* b) { return a->stat.size > b->stat.size; });
+
+  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  size_t threads = project_.etl.threads > 0 ? static_cast<size_t>(project_.etl.threads) : hw;
+  threads = std::max<size_t>(1, std::min(threads, queue.size()));
+  std::vector<std::unique_ptr<IngestWorker>> workers;
+  for (size_t i = 0; i < threads; ++i) {
+    ASSIGN_OR_RETURN(lake::Connection c, db_->Connect());
+    workers.push_back(std::make_unique<IngestWorker>(project_, std::move(c)));
+    RETURN_IF_ERROR(workers.back()->Open());
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> bytes_done{0};
+  std::atomic<bool> failed{false};
+  std::vector<Status> statuses(threads);
+  std::vector<std::thread> pool;
+  for (size_t i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      while (!failed.load()) {
+        size_t k = next.fetch_add(1);
+        if (k >= queue.size()) break;
+        Status s = workers[i]->Process(*queue[k], &bytes_done);
+        if (!s.ok()) {
+          statuses[i] = s;
+          failed = true;
+        }
+      }
+      Status c = workers[i]->Close();
+      if (statuses[i].ok() && !c.ok()) {
+        statuses[i] = c;
+        failed = true;
+      }
+    });
+  }
+  if (options_.progress) {
+    while (true) {
+      bool done = next.load() >= queue.size() + threads || failed.load();
+      options_.progress(bytes_done.load(), result_.input_bytes);
+      if (done) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (next.load() >= queue.size()) {
+        // Workers are finishing their last files; keep reporting until joined.
+        bool all_idle = true;
+        (void)all_idle;
+      }
+      if (next.load() >= queue.size() && bytes_done.load() >= result_.input_bytes) break;
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (options_.progress) options_.progress(result_.input_bytes, result_.input_bytes);
+  for (const auto& s : statuses) RETURN_IF_ERROR(s);
+  for (const auto& w : workers) counters_.Merge(w->counters());
+  return Status::OK();
+}
+
+Status EtlRun::Transform() {
+  const int64_t gap = static_cast<int64_t>(project_.etl.session_gap_minutes) * 60;
+  const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
+  // 1. Exact duplicates within the run: one row per distinct event, keeping
+  //    the earliest (file, line) as its lineage.
+  RETURN_IF_ERROR(conn_->Execute(
+      "CREATE TABLE ev AS SELECT USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, SESSION_ID, "
+      "min(SEQ) AS SEQ FROM staged_events GROUP BY USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
+      "SESSION_ID"));
+  // 2. …and against the lake: events already in the partitions this run touches.
+  ASSIGN_OR_RETURN(lake::QueryResult days, conn_->Query(
+      "SELECT DISTINCT strftime(make_timestamp(TS * 1000000), '%Y-%m-%d') FROM ev"));
+  for (size_t r = 0; r < days.row_count(); ++r) affected_days_.insert("event_date=" + days.GetString(0, r).value_or(""));
+  ASSIGN_OR_RETURN(std::vector<std::string> existing, LiveFiles("interactions", &affected_days_));
+  if (!existing.empty()) {
+    RETURN_IF_ERROR(conn_->Execute(
+        "CREATE TABLE ev_new AS SELECT ev.* FROM ev ANTI JOIN (SELECT USER_ID, ITEM_ID, \"TIMESTAMP\" AS TS, "
+        "EVENT_TYPE, EVENT_VALUE, SESSION_ID FROM read_parquet(" + FileList(existing) + ")) old "
+        "ON ev.USER_ID = old.USER_ID AND ev.ITEM_ID = old.ITEM_ID AND ev.TS = old.TS AND "
+        "ev.EVENT_TYPE = old.EVENT_TYPE AND ev.EVENT_VALUE IS NOT DISTINCT FROM old.EVENT_VALUE AND "
+        "(ev.SESSION_ID IS NULL OR ev.SESSION_ID = old.SESSION_ID); "
+        "DROP TABLE ev; ALTER TABLE ev_new RENAME TO ev;"));
+  }
+  // 3. Curated events with lineage; sessions derived by inactivity gap for
+  //    events whose source has none (id = user@start-time, stable for the
+  //    same events).
+  RETURN_IF_ERROR(conn_->Execute(
+      "CREATE TABLE fin AS "
+      "WITH with_session AS ("
+      "  SELECT * FROM ev WHERE SESSION_ID IS NOT NULL"
+      "), no_session AS ("
+      "  SELECT *, CASE WHEN lag(TS) OVER w IS NULL OR TS - lag(TS) OVER w > " + std::to_string(gap) +
+      "    THEN TS END AS START FROM ev WHERE SESSION_ID IS NULL WINDOW w AS (PARTITION BY USER_ID ORDER BY TS, SEQ)"
+      "), derived AS ("
+      "  SELECT USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
+      "    USER_ID || '@' || CAST(max(START) OVER (PARTITION BY USER_ID ORDER BY TS, SEQ ROWS UNBOUNDED PRECEDING) AS VARCHAR) AS SESSION_ID, SEQ "
+      "  FROM no_session"
+      "), all_events AS (SELECT * FROM with_session UNION ALL SELECT * FROM derived) "
+      "SELECT e.USER_ID, e.ITEM_ID, e.TS AS \"TIMESTAMP\", e.EVENT_TYPE, e.EVENT_VALUE, e.SESSION_ID, "
+      "  f.SOURCE, f.PATH AS SOURCE_FILE, e.SEQ & " + mask + " AS SOURCE_ROW, "
+      "  CAST(make_timestamp(e.TS * 1000000) AS DATE) AS event_date "
+      "FROM all_events e JOIN run_files f ON f.FILE_IDX = e.SEQ >> " + std::to_string(kLineBits)));
+
+  // 4. interactions: append-only, one new file per touched partition.
+  RETURN_IF_ERROR(Stage("interactions",
+      "SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, EVENT_VALUE, SESSION_ID, SOURCE, "
+      "SOURCE_FILE, SOURCE_ROW, event_date FROM fin"));
+
+  // 5. user_item_daily: this run's events aggregated per day, user and item
+  //    (a delta: readers sum over runs).
+  std::string weight = "CASE EVENT_TYPE";
+  for (const auto& [type, w] : project_.matrix.weights) {
+    weight += " WHEN " + SqlString(type) + " THEN " + std::to_string(w);
+  }
+  weight += " ELSE 0 END";
+  if (project_.matrix.weights.empty()) weight = "0";
+  RETURN_IF_ERROR(Stage("user_item_daily",
+      "SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = 'view') AS VIEWS, "
+      "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
+      "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') AS PURCHASES, count(*) AS EVENTS, "
+      "coalesce(sum(EVENT_VALUE) FILTER (WHERE EVENT_TYPE = 'purchase'), 0) AS REVENUE, "
+      "sum(" + weight + ") AS SCORE_RAW, min(\"TIMESTAMP\") AS FIRST_TS, max(\"TIMESTAMP\") AS LAST_TS, " +
+      std::to_string(run_id_) + " AS RUN_ID, event_date FROM fin GROUP BY event_date, USER_ID, ITEM_ID"));
+
+  const lake::TableDef& uid = *lake::FindTable("user_item_daily");
+  ASSIGN_OR_RETURN(std::vector<std::string> uid_live, LiveFiles("user_item_daily"));
+  std::vector<std::string> uid_all = uid_live;
+  for (const auto& p : StagedPaths("user_item_daily")) uid_all.push_back(p);
+  std::string uid_rel = FilesRelation(uid, uid_all);
+
+  // 6. daily_item_stats: recomputed for the days this run touched.
+  if (!affected_days_.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> uid_days, LiveFiles("user_item_daily", &affected_days_));
+    for (const auto& p : StagedPaths("user_item_daily")) uid_days.push_back(p);
+    RETURN_IF_ERROR(Stage("daily_item_stats",
+        "SELECT ITEM_ID, sum(VIEWS) AS VIEWS, sum(ADD_TO_CARTS) AS ADD_TO_CARTS, "
+        "sum(PURCHASES) AS PURCHASES, sum(EVENTS) AS EVENTS, sum(REVENUE) AS REVENUE, "
+        "count(DISTINCT USER_ID) AS USERS, event_date FROM " + FilesRelation(uid, uid_days) +
+        " GROUP BY event_date, ITEM_ID"));
+    ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats, catalog_->LiveFiles("daily_item_stats"));
+    for (const auto& f : old_stats) {
+      if (affected_days_.count(f.partition)) removed_.push_back(f.path);
+    }
+  }
+
+  // 7. interaction_matrix: all time, from user_item_daily, with time decay
+  //    measured from the newest event in the lake.
+  std::string decay = "1.0";
+  if (project_.matrix.half_life_days > 0) {
+    decay = "pow(0.5, (ref.T - LAST_TS) / 86400.0 / " + std::to_string(project_.matrix.half_life_days) + ")";
+  }
+  RETURN_IF_ERROR(Stage("interaction_matrix",
+      "WITH d AS (SELECT * FROM " + uid_rel + "), ref AS (SELECT max(LAST_TS) AS T FROM d) "
+      "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
+      "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, sum(REVENUE) AS REVENUE, "
+      "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, sum(SCORE_RAW * " + decay + ") AS SCORE "
+      "FROM d, ref GROUP BY USER_ID, ITEM_ID"));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_matrix, catalog_->LiveFiles("interaction_matrix"));
+  for (const auto& f : old_matrix) removed_.push_back(f.path);
+
+  // 8. items and users: the newest non-null value of each field wins.
+  //    Ordering key: event time of the record, then this run over earlier
+  //    ones, then file and line.
+  ASSIGN_OR_RETURN(std::string items_rel, lake_->TableRelation(*lake::FindTable("items")));
+  auto pick = [](const char* col) {
+    return std::string("arg_max(") + col + ", K) FILTER (WHERE " + col + " IS NOT NULL) AS " + col;
+  };
+  RETURN_IF_ERROR(Stage("items",
+      "WITH recs AS ("
+      "  SELECT ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
+      "    CREATION_TIMESTAMP, UPDATED_AT, SOURCE, (coalesce(UPDATED_AT, 0)::HUGEINT << 66) AS K FROM " + items_rel +
+      "  UNION ALL "
+      "  SELECT s.ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
+      "    CREATION_TIMESTAMP, UPDATED_AT, f.SOURCE, (coalesce(UPDATED_AT, 0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
+      "  FROM staged_items s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " + std::to_string(kLineBits) +
+      "  UNION ALL "
+      "  SELECT DISTINCT ITEM_ID, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1::HUGEINT FROM fin"
+      ") SELECT ITEM_ID, " + pick("TITLE") + ", " + pick("DESCRIPTION") + ", " + pick("CATEGORY_L1") + ", " +
+      pick("CATEGORY_L2") + ", " + pick("CATEGORY_L3") + ", " + pick("BRAND") + ", " + pick("PRICE") + ", " +
+      pick("AVAILABLE") + ", " + pick("CREATION_TIMESTAMP") + ", max(UPDATED_AT) AS UPDATED_AT, " +
+      "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM recs GROUP BY ITEM_ID"));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_items, catalog_->LiveFiles("items"));
+  for (const auto& f : old_items) removed_.push_back(f.path);
+
+  ASSIGN_OR_RETURN(std::string users_rel, lake_->TableRelation(*lake::FindTable("users")));
+  RETURN_IF_ERROR(Stage("users",
+      "WITH recs AS ("
+      "  SELECT USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, FIRST_SEEN, LAST_SEEN, UPDATED_AT, SOURCE, "
+      "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) AS K FROM " + users_rel +
+      "  UNION ALL "
+      "  SELECT s.USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, NULL, NULL, UPDATED_AT, f.SOURCE, "
+      "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
+      "  FROM staged_users s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " + std::to_string(kLineBits) +
+      "  UNION ALL "
+      "  SELECT USER_ID, NULL, NULL, NULL, min(\"TIMESTAMP\"), max(\"TIMESTAMP\"), NULL, NULL, -1::HUGEINT FROM fin GROUP BY USER_ID"
+      ") SELECT USER_ID, " + pick("SEGMENT") + ", " + pick("COUNTRY") + ", " + pick("CREATION_TIMESTAMP") +
+      ", min(FIRST_SEEN) AS FIRST_SEEN, max(LAST_SEEN) AS LAST_SEEN, max(UPDATED_AT) AS UPDATED_AT, "
+      "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM recs GROUP BY USER_ID"));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_users, catalog_->LiveFiles("users"));
+  for (const auto& f : old_users) removed_.push_back(f.path);
+
+  // 9. quarantine, partitioned by the day of the run.
+  RETURN_IF_ERROR(Stage("quarantine",
+      "SELECT f.SOURCE, f.PATH AS SOURCE_FILE, q.SEQ & " + mask + " AS SOURCE_ROW, REASON, DETAIL, "
+      "EVENT_DATE, RAW, " + std::to_string(run_id_) + " AS RUN_ID, current_date AS ingest_date "
+      "FROM staged_quarantine q JOIN run_files f ON f.FILE_IDX = q.SEQ >> " + std::to_string(kLineBits)));
+  return Status::OK();
+}
+
+Status EtlRun::Reconcile() {
+  // Rows that landed, per source and day, counted in SQL from the tables.
+  std::map<DayKey, uint64_t> accepted, staged_sql;
+  std::map<std::string, size_t> source_index;
+  for (size_t i = 0; i < project_.sources.size(); ++i) source_index[project_.sources[i].name] = i;
+  auto day_of = [](const std::optional<std::string>& s) -> int64_t {
+    if (!s || s->empty()) return kUndated;
+    ingest::TimestampSpec spec;
+    spec.format = ingest::TimestampFormat::kIso8601;
+    return ingest::EpochDay(ingest::ParseTimestamp(*s, spec).epoch_seconds);
+  };
+  auto collect = [&](const std::string& sql, std::map<DayKey, uint64_t>* into) -> Status {
+    ASSIGN_OR_RETURN(lake::QueryResult r, conn_->Query(sql));
+    for (size_t i = 0; i < r.row_count(); ++i) {
+      (*into)[{source_index[r.GetString(0, i).value_or("")], day_of(r.GetString(1, i))}] +=
+          static_cast<uint64_t>(r.GetInt64(2, i));
+    }
+    return Status::OK();
+  };
+  const std::string shift = std::to_string(kLineBits);
+  RETURN_IF_ERROR(collect("SELECT SOURCE, strftime(event_date, '%Y-%m-%d'), count(*) FROM fin GROUP BY ALL", &accepted));
+  RETURN_IF_ERROR(collect(
+      "SELECT f.SOURCE, strftime(make_timestamp(TS * 1000000), '%Y-%m-%d'), count(*) FROM staged_events e "
+      "JOIN run_files f ON f.FILE_IDX = e.SEQ >> " + shift + " GROUP BY ALL", &staged_sql));
+  // Items and users sources: every staged record is accepted (undated).
+  for (size_t s = 0; s < project_.sources.size(); ++s) {
+    auto kind = project_.sources[s].kind;
+    if (kind != config::SourceKind::kItems && kind != config::SourceKind::kUsers) continue;
+    for (const auto& [k, v] : counters_.staged) {
+      if (k.source == s) {
+        accepted[k] += v;
+        staged_sql[k] += v;
+      }
+    }
+  }
+
+  std::set<DayKey> keys;
+  for (const auto& [k, v] : counters_.raw) keys.insert(k);
+  for (const auto& [k, v] : accepted) keys.insert(k);
+  std::map<DayKey, uint64_t> quarantined;
+  for (const auto& [k, v] : counters_.quarantined) {
+    quarantined[k.first] += v;
+    reasons_.push_back({run_id_, project_.sources[k.first.source].name, DayString(k.first.day), k.second, v});
+  }
+  std::string problems;
+  for (const auto& k : keys) {
+    catalog::ReconRow row;
+    row.run_id = run_id_;
+    row.source = project_.sources[k.source].name;
+    row.day = DayString(k.day);
+    row.raw = counters_.raw[k];
+    row.accepted = accepted[k];
+    row.quarantined = quarantined[k];
+    uint64_t staged = counters_.staged[k];
+    // Events and transactions sources: what the readers handed over must be
+    // exactly what the staging table holds.
+    auto kind = project_.sources[k.source].kind;
+    if ((kind == config::SourceKind::kEvents || kind == config::SourceKind::kTransactions) &&
+        staged_sql[k] != staged) {
+      problems += " " + row.source + "/" + row.day + ": staged " + std::to_string(staged_sql[k]) +
+                  " events, readers produced " + std::to_string(staged) + ";";
+    }
+    if (staged < row.accepted) {
+      problems += " " + row.source + "/" + row.day + ": more accepted than read;";
+    } else {
+      row.duplicates = staged - row.accepted;
+    }
+    if (row.raw != row.accepted + row.quarantined + row.duplicates) {
+      problems += " " + row.source + "/" + row.day + ": raw " + std::to_string(row.raw) + " != accepted " +
+                  std::to_string(row.accepted) + " + quarantined " + std::to_string(row.quarantined) +
+                  " + duplicates " + std::to_string(row.duplicates) + ";";
+    }
+    result_.raw_rows += row.raw;
+    result_.accepted += row.accepted;
+    result_.quarantined += row.quarantined;
+    result_.duplicates += row.duplicates;
+    recon_.push_back(row);
+  }
+  uint64_t total_rows = 0;
+  for (const auto& [f, n] : counters_.rows_per_file) total_rows += n;
+  if (total_rows != result_.raw_rows) {
+    problems += " rows read " + std::to_string(total_rows) + " != rows reconciled " + std::to_string(result_.raw_rows) + ";";
+  }
+
+  // The matrix must hold exactly the curated events: this run's delta per
+  // event type, and the all-time totals against every interaction in the lake.
+  const lake::TableDef& uid = *lake::FindTable("user_item_daily");
+  const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
+  std::string new_uid = FilesRelation(uid, StagedPaths("user_item_daily"));
+  ASSIGN_OR_RETURN(lake::QueryResult delta, conn_->Query(
+      "SELECT (SELECT count(*) FROM fin), (SELECT coalesce(sum(EVENTS), 0) FROM " + new_uid + "), "
+      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'view'), (SELECT coalesce(sum(VIEWS), 0) FROM " + new_uid + "), "
+      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'add_to_cart'), (SELECT coalesce(sum(ADD_TO_CARTS), 0) FROM " + new_uid + "), "
+      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'purchase'), (SELECT coalesce(sum(PURCHASES), 0) FROM " + new_uid + ")"));
+  const char* names[] = {"events", "views", "add_to_carts", "purchases"};
+  for (int i = 0; i < 4; ++i) {
+    if (delta.GetInt64(2 * i, 0) != delta.GetInt64(2 * i + 1, 0)) {
+      problems += std::string(" matrix delta ") + names[i] + ": " + std::to_string(delta.GetInt64(2 * i + 1, 0)) +
+                  " != curated " + std::to_string(delta.GetInt64(2 * i, 0)) + ";";
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> live_interactions, catalog_->LiveFiles("interactions"));
+  uint64_t lake_events = static_cast<uint64_t>(delta.GetInt64(0, 0));
+  for (const auto& f : live_interactions) lake_events += f.rows;
+  ASSIGN_OR_RETURN(uint64_t matrix_events,
+                   Count("SELECT coalesce(sum(EVENTS), 0) FROM " + FilesRelation(mat, StagedPaths("interaction_matrix"))));
+  if (matrix_events != lake_events) {
+    problems += " matrix total events " + std::to_string(matrix_events) + " != interactions in the lake " +
+                std::to_string(lake_events) + ";";
+  }
+  for (const auto& f : staged_) {
+    if (f.table == "interaction_matrix") result_.matrix_rows += f.rows;
+    if (f.table == "items") result_.items += f.rows;
+    if (f.table == "users") result_.users += f.rows;
+  }
+  stats_["matrix_events"] = matrix_events;
+  stats_["lake_events"] = lake_events;
+  if (!problems.empty()) {
+    return Status::DataLoss("reconciliation failed, nothing committed:" + problems);
+  }
+  return Status::OK();
+}
+
+Status EtlRun::CommitAll() {
+  catalog::RunCommit commit;
+  commit.run_id = run_id_;
+  for (const auto& t : tasks_) {
+    catalog::FileRecord f;
+    f.source = project_.sources[t.source_index].name;
+    f.path = t.path;
+    f.size = t.stat.size;
+    f.mtime_ns = t.stat.mtime_ns;
+    f.rows = counters_.rows_per_file[t.file_idx];
+    commit.files.push_back(std::move(f));
+  }
+  commit.reconciliation = recon_;
+  commit.reasons = reasons_;
+  commit.removed = removed_;
+  stats_["files"] = result_.files;
+  stats_["input_bytes"] = result_.input_bytes;
+  stats_["raw_rows"] = result_.raw_rows;
+  stats_["accepted"] = result_.accepted;
+  stats_["quarantined"] = result_.quarantined;
+  stats_["duplicates"] = result_.duplicates;
+  stats_["items"] = result_.items;
+  stats_["users"] = result_.users;
+  stats_["matrix_rows"] = result_.matrix_rows;
+  commit.stats_json = stats_.dump();
+  return lake_->Commit(std::move(commit), staged_);
+}
+
+StatusOr<EtlResult> EtlRun::Run() {
+  auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(project_.catalog_path));
+  ASSIGN_OR_RETURN(lake_, lake::Lake::Open(project_.lake_root, catalog_.get()));
+  ASSIGN_OR_RETURN(FileLock write_lock, lake_->LockForWrite());
+  RETURN_IF_ERROR(lake_->Recover());
+  RETURN_IF_ERROR(Discover());
+  if (tasks_.empty()) {
+    result_.nothing_new = true;
+    result_.seconds = Seconds(start);
+    return result_;
+  }
+  lake::DatabaseOptions dbo;
+  dbo.memory_limit = project_.etl.memory_limit;
+  dbo.threads = project_.etl.threads;
+  dbo.temp_directory = lake_->InternalDir() + "/tmp";
+  ASSIGN_OR_RETURN(db_, lake::Database::Open("", dbo));
+  ASSIGN_OR_RETURN(lake::Connection conn, db_->Connect());
+  conn_.emplace(std::move(conn));
+  RETURN_IF_ERROR(conn_->Execute("SET preserve_insertion_order = false"));
+  RETURN_IF_ERROR(CheckSchemas());
+  ASSIGN_OR_RETURN(run_id_, catalog_->BeginRun("etl"));
+  result_.run_id = run_id_;
+  Status s = [&]() -> Status {
+    RETURN_IF_ERROR(conn_->Execute(kStagingSchema));
+    auto t0 = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(Ingest());
+    stats_["ingest_seconds"] = Seconds(t0);
+    t0 = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(Transform());
+    stats_["transform_seconds"] = Seconds(t0);
+    RETURN_IF_ERROR(Reconcile());
+    return CommitAll();
+  }();
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(lake_->StagingDir(run_id_), ec);
+    (void)catalog_->FinishRun(run_id_, "failed", s.message(), stats_.dump());
+    return s;
+  }
+  result_.reconciliation = recon_;
+  result_.seconds = Seconds(start);
+  stats_["seconds"] = result_.seconds;
+  (void)catalog_->FinishRun(run_id_, "succeeded", "", stats_.dump());
+  return result_;
+}
+
+}  // namespace
+
+StatusOr<EtlResult> RunEtl(const config::Project& project, const EtlRunOptions& options) {
+  EtlRun run(project, options);
+  return run.Run();
+}
+
+}  // namespace recmart::etl

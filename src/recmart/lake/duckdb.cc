@@ -156,6 +156,8 @@ StatusOr<QueryResult> Connection::Query(std::string_view sql) {
   if (duckdb_query(con_, q.c_str(), &r.impl_->result) != DuckDBSuccess) {
     const char* e = duckdb_result_error(&r.impl_->result);
     std::string msg = e ? e : "query failed";
+    // DuckDB appends a multi-line caret display; errors here are one line.
+    if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     duckdb_destroy_result(&r.impl_->result);
     return Status::Internal("duckdb: " + msg);
   }

@@ -91,6 +91,8 @@ enum class ColumnType { kVarchar, kBigint, kDouble, kBlob, kInteger };
 // destructor flushes too but drops errors.
 class Appender {
  public:
+  // An empty appender; assign one from Connection::CreateAppender.
+  Appender() = default;
   Appender(Appender&&) noexcept;
   Appender& operator=(Appender&&) noexcept;
   ~Appender();
@@ -110,7 +112,6 @@ class Appender {
 
  private:
   friend class Connection;
-  Appender() = default;
   Status FlushChunk();
   _duckdb_appender* appender_ = nullptr;
   _duckdb_data_chunk* chunk_ = nullptr;

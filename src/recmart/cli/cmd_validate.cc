@@ -1,0 +1,35 @@
+#include <iostream>
+
+#include "recmart/cli/cli.h"
+#include "recmart/common/fs.h"
+#include "recmart/etl/crawl.h"
+
+namespace recmart::cli {
+
+void RegisterValidate(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("validate", "check a project file; names file, key and expectation on error");
+  AddProjectOption(cmd, ctx);
+  auto file = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "project file (same as -p)");
+  cmd->callback([&ctx, file] {
+    if (!file->empty()) ctx.project_path = *file;
+    ctx.action = [&ctx] {
+      std::optional<config::Project> p = LoadProjectOrReport(ctx);
+      if (!p) return kExitUsage;
+      // Every source must match at least one file.
+      for (const auto& s : p->sources) {
+        StatusOr<std::vector<std::string>> files = etl::SourceFiles(*p, s);
+        if (!files.ok()) return ReportError(files.status());
+        if (files->empty()) {
+          return ReportError(Status::NotFound(p->file + ": sources." + s.name + ".path: no file matches " +
+                                              ResolvePath(p->dir, s.path)));
+        }
+      }
+      std::cout << p->file << ": ok (" << p->sources.size() << " sources, lake " << p->lake_root << ")"
+                << std::endl;
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace recmart::cli
