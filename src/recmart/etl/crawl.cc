@@ -16,7 +16,7 @@ std::string CompressionOption(const config::SourceConfig& source, const std::str
   switch (c) {
     case ingest::Compression::kGzip: return "gzip";
     case ingest::Compression::kZstd: return "zstd";
-    default: return "none";
+    default: return "uncompressed";  // DuckDB's name, for read_csv and read_json alike
   }
 }
 

@@ -516,10 +516,10 @@ Status EtlRun::Transform() {
   //    (a delta: readers sum over runs).
   std::string weight = "CASE EVENT_TYPE";
   for (const auto& [type, w] : project_.matrix.weights) {
-    weight += " WHEN " + SqlString(type) + " THEN " + std::to_string(w);
+    weight += " WHEN " + SqlString(type) + " THEN CAST(" + std::to_string(w) + " AS DOUBLE)";
   }
-  weight += " ELSE 0 END";
-  if (project_.matrix.weights.empty()) weight = "0";
+  weight += " ELSE CAST(0 AS DOUBLE) END";
+  if (project_.matrix.weights.empty()) weight = "CAST(0 AS DOUBLE)";
   RETURN_IF_ERROR(Stage("user_item_daily",
       "SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = 'view') AS VIEWS, "
       "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
@@ -539,8 +539,8 @@ Status EtlRun::Transform() {
     ASSIGN_OR_RETURN(std::vector<std::string> uid_days, LiveFiles("user_item_daily", &affected_days_));
     for (const auto& p : StagedPaths("user_item_daily")) uid_days.push_back(p);
     RETURN_IF_ERROR(Stage("daily_item_stats",
-        "SELECT ITEM_ID, sum(VIEWS) AS VIEWS, sum(ADD_TO_CARTS) AS ADD_TO_CARTS, "
-        "sum(PURCHASES) AS PURCHASES, sum(EVENTS) AS EVENTS, sum(REVENUE) AS REVENUE, "
+        "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
+        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, sum(REVENUE) AS REVENUE, "
         "count(DISTINCT USER_ID) AS USERS, event_date FROM " + FilesRelation(uid, uid_days) +
         " GROUP BY event_date, ITEM_ID"));
     ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats, catalog_->LiveFiles("daily_item_stats"));

@@ -357,73 +357,36 @@ class CsvFile {
 // ---------------------------------------------------------------------------
 // The shop: category tree, brands, items with popularity and bundles.
 
+// clang-format off
 constexpr const char* kLeaves[] = {
-    "electronics.phones.smartphones",
-    "electronics.phones.cases",
-    "electronics.phones.chargers",
-    "electronics.audio.headphones",
-    "electronics.audio.speakers",
-    "electronics.audio.microphones",
-    "electronics.computers.laptops",
-    "electronics.computers.monitors",
-    "electronics.computers.keyboards",
-    "electronics.video.televisions",
-    "electronics.video.projectors",
-    "home.kitchen.knives",
-    "home.kitchen.cookware",
-    "home.kitchen.appliances",
-    "home.furniture.chairs",
-    "home.furniture.tables",
-    "home.furniture.sofas",
-    "home.decor.lamps",
-    "home.decor.rugs",
-    "home.decor.frames",
-    "home.bath.towels",
-    "home.bath.showers",
-    "apparel.men.shirts",
-    "apparel.men.trousers",
-    "apparel.men.jackets",
-    "apparel.women.dresses",
-    "apparel.women.skirts",
-    "apparel.women.blouses",
-    "apparel.shoes.sneakers",
-    "apparel.shoes.boots",
-    "apparel.shoes.sandals",
-    "apparel.accessories.bags",
-    "apparel.accessories.belts",
-    "apparel.accessories.hats",
-    "sports.fitness.dumbbells",
-    "sports.fitness.mats",
-    "sports.fitness.bands",
-    "sports.outdoor.tents",
-    "sports.outdoor.backpacks",
-    "sports.outdoor.flashlights",
-    "sports.cycling.bikes",
-    "sports.cycling.helmets",
-    "sports.team.balls",
-    "sports.team.nets",
-    "beauty.skincare.creams",
-    "beauty.skincare.serums",
-    "beauty.makeup.lipstick",
-    "beauty.makeup.mascara",
-    "beauty.fragrance.perfume",
-    "beauty.fragrance.deodorant",
-    "kids.toys.blocks",
-    "kids.toys.dolls",
-    "kids.toys.puzzles",
-    "kids.baby.diapers",
-    "kids.baby.strollers",
-    "kids.school.notebooks",
-    "kids.school.pens",
-    "garden.tools.shovels",
-    "garden.tools.hoses",
-    "garden.plants.seeds",
-    "garden.plants.pots",
-    "auto.parts.brakes",
-    "auto.parts.filters",
-    "auto.care.wax",
-    "auto.care.cleaners",
+    "electronics.phones.smartphones", "electronics.phones.cases", "electronics.phones.chargers",
+    "electronics.audio.headphones", "electronics.audio.speakers", "electronics.audio.microphones",
+    "electronics.computers.laptops", "electronics.computers.monitors", "electronics.computers.keyboards",
+    "electronics.video.televisions", "electronics.video.projectors",
+    "home.kitchen.knives", "home.kitchen.cookware", "home.kitchen.appliances",
+    "home.furniture.chairs", "home.furniture.tables", "home.furniture.sofas",
+    "home.decor.lamps", "home.decor.rugs", "home.decor.frames",
+    "home.bath.towels", "home.bath.showers",
+    "apparel.men.shirts", "apparel.men.trousers", "apparel.men.jackets",
+    "apparel.women.dresses", "apparel.women.skirts", "apparel.women.blouses",
+    "apparel.shoes.sneakers", "apparel.shoes.boots", "apparel.shoes.sandals",
+    "apparel.accessories.bags", "apparel.accessories.belts", "apparel.accessories.hats",
+    "sports.fitness.dumbbells", "sports.fitness.mats", "sports.fitness.bands",
+    "sports.outdoor.tents", "sports.outdoor.backpacks", "sports.outdoor.flashlights",
+    "sports.cycling.bikes", "sports.cycling.helmets",
+    "sports.team.balls", "sports.team.nets",
+    "beauty.skincare.creams", "beauty.skincare.serums",
+    "beauty.makeup.lipstick", "beauty.makeup.mascara",
+    "beauty.fragrance.perfume", "beauty.fragrance.deodorant",
+    "kids.toys.blocks", "kids.toys.dolls", "kids.toys.puzzles",
+    "kids.baby.diapers", "kids.baby.strollers",
+    "kids.school.notebooks", "kids.school.pens",
+    "garden.tools.shovels", "garden.tools.hoses",
+    "garden.plants.seeds", "garden.plants.pots",
+    "auto.parts.brakes", "auto.parts.filters",
+    "auto.care.wax", "auto.care.cleaners",
 };
+// clang-format on
 constexpr int kNumLeaves = sizeof kLeaves / sizeof kLeaves[0];
 
 struct TopCategory {
@@ -702,7 +665,7 @@ class DayProfile {
 enum EventType : uint8_t { kView, kAddToCart, kRemoveFromCart, kPurchase };
 
 struct Event {
-  int second = 0;  // of the day
+  int second = 0;  // since the day's midnight; >= kSecondsPerDay means past the day
   EventType type = kView;
   uint32_t item = 0;
   uint32_t price_cents = 0;
@@ -769,8 +732,10 @@ class DayWriter {
         user_ = PickHuman();
         HumanSession(profile_.Second(f), &session);
       }
+      // A session cut by midnight or by the day's quota just ends (its first
+      // event always fits, so every session makes progress).
       for (const Event& e : session) {
-        if (stats_.events == target) break;
+        if (stats_.events == target || e.second >= kSecondsPerDay) break;
         RETURN_IF_ERROR(Emit(e));
       }
       ++session_seq_;
@@ -817,13 +782,15 @@ class DayWriter {
     return Exists(other, second) ? other : SampleItem(second);
   }
 
+  // For availability checks: a second within the day.
   static int Clamp(double second) {
     return static_cast<int>(std::min<double>(second, kSecondsPerDay - 1));
   }
 
+  // An event at `t` seconds after midnight (may lie past the day; see Run).
   Event Make(double t, EventType type, uint32_t item) {
     Event e;
-    e.second = Clamp(t);
+    e.second = static_cast<int>(std::min<double>(t, 2 * kSecondsPerDay));
     e.type = type;
     e.item = item;
     e.price_cents = catalog_.items[item].price_cents;
@@ -1387,8 +1354,9 @@ StatusOr<Plan> MakePlan(const GeneratorOptions& o) {
   plan.users = o.users > 0 ? static_cast<uint64_t>(o.users) : std::max<uint64_t>(10, o.events / 20);
   plan.items =
       o.items > 0 ? static_cast<uint64_t>(o.items) : std::max<uint64_t>(200, o.events / 200);
-  if (plan.items > (1u << 30) || plan.users > (1u << 31)) {
-    return Status::InvalidArgument("generator: too many items or users");
+  // Per-item tables cost ~100 bytes an item; users cost nothing but 32-bit ids.
+  if (plan.items > 10'000'000 || plan.users > (1ull << 31)) {
+    return Status::InvalidArgument("generator: at most 10,000,000 items and 2^31 users");
   }
   plan.user_width = std::max(6, Digits(plan.users - 1));
   plan.item_width = std::max(5, Digits(plan.items - 1));

@@ -230,10 +230,11 @@ TEST_F(GeneratorTest, FilesSplitByDayAndFunnelLooksLikeAShop) {
   EXPECT_EQ(c.malformed, 0u) << "every line is on its file's day";
 
   std::map<std::string, uint64_t> types;
-  std::set<std::string> sessions, users, items;
+  std::set<std::string> sessions, users, items, distinct;
   int evening = 0, night = 0;
   for (const GoodEvent& e : c.good) {
     ++types[e.type];
+    distinct.insert(e.time + e.type + e.user + e.item + e.session);
     sessions.insert(e.session);
     users.insert(e.user);
     items.insert(e.item);
@@ -241,6 +242,7 @@ TEST_F(GeneratorTest, FilesSplitByDayAndFunnelLooksLikeAShop) {
     evening += hour >= 18 && hour < 22;
     night += hour >= 2 && hour < 6;
   }
+  EXPECT_EQ(distinct.size(), c.good.size()) << "no accidental exact duplicates";
   for (const auto& [type, n] : types) {
     EXPECT_THAT(type, ::testing::AnyOf("view", "add_to_cart", "remove_from_cart", "purchase",
                                        "addToCart", "cart", "removeFromCart"));

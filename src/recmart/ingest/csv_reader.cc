@@ -49,6 +49,7 @@ class CsvReader final : public RowReader {
         buf_(std::move(source)),
         delim_(delimiter),
         quote_(options.quote),
+        header_(options.header),
         max_field_(options.max_field_bytes),
         max_row_(std::max<size_t>(options.max_row_bytes, 1)) {
     std::fill(std::begin(special_), std::end(special_), false);
@@ -112,6 +113,7 @@ class CsvReader final : public RowReader {
   InputBuffer buf_;
   const char delim_;
   const char quote_;  // '\0': no quoting
+  const bool header_;
   const size_t max_field_;
   const size_t max_row_;
   bool special_[256];  // bytes that end an unquoted field: the delimiter and LF
@@ -155,7 +157,6 @@ Status CsvReader::Init(const ReaderOptions& options, const std::vector<std::stri
     }
     names_.reserve(fields_.size());
     for (size_t i = 0; i < fields_.size(); ++i) names_.emplace_back(TrimBlanks(FieldValue(i)));
-    expected_fields_ = fields_.size();
     for (const std::string& col : columns) {
       // Duplicated header names: the first wins.
       auto it = std::find(names_.begin(), names_.end(), col);
@@ -170,12 +171,9 @@ Status CsvReader::Init(const ReaderOptions& options, const std::vector<std::stri
   }
 
   // No header: the first record is data (kept for Next) and fixes the number
-  // of columns, named column1, column2, ...
+  // of columns, named column1, column2, ... (ReadRecord has set them; if
+  // that record was too long to parse, the next one that parses does).
   pending_ = got;
-  if (got && rec_error_ != RowError::kRowTooLong && rec_error_ != RowError::kUnterminatedQuote) {
-    expected_fields_ = fields_.size();
-  }
-  for (size_t i = 0; i < expected_fields_; ++i) names_.push_back("column" + std::to_string(i + 1));
   for (const std::string& col : columns) {
     size_t k = 0;
     std::string_view digits = std::string_view(col).substr(std::min<size_t>(6, col.size()));
@@ -271,6 +269,16 @@ StatusOr<bool> CsvReader::ReadRecord() {
     if (rec_empty_) rec_raw_ = std::string_view();
     line_ += newlines_;
     pos_ = next;
+    if (expected_fields_ == 0 && r == Parse::kComplete) {
+      // The first record that parses fixes the number of columns: the header,
+      // or without one the first data record.
+      expected_fields_ = fields_.size();
+      if (!header_) {
+        for (size_t i = 0; i < expected_fields_; ++i) {
+          names_.push_back("column" + std::to_string(i + 1));
+        }
+      }
+    }
     Classify(r == Parse::kOpenQuoteAtEof);
     return true;
   }

@@ -35,6 +35,9 @@ static_assert(InputBuffer::kPadding >= simdjson::SIMDJSON_PADDING,
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 // Deeper nesting is rejected (keeps the recursive walk's stack bounded).
 constexpr int kMaxDepth = 256;
+// simdjson's own depth limit sits above ours, so that the walk always stops
+// first (a debug build of simdjson asserts when its limit is passed).
+constexpr size_t kParserMaxDepth = kMaxDepth + 16;
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -221,7 +224,7 @@ Status JsonlReader::Init(const std::vector<std::string>& columns) {
     nodes_[node].columns.emplace_back(i, 1);
   }
   // Room for typical lines up front; ParseLine grows it geometrically.
-  if (parser_.allocate(64 * 1024, kMaxDepth) != simdjson::SUCCESS) {
+  if (parser_.allocate(64 * 1024, kParserMaxDepth) != simdjson::SUCCESS) {
     return Status::Internal(path_ + ": simdjson: cannot allocate the parser");
   }
   return Status::OK();
@@ -281,7 +284,7 @@ void JsonlReader::ParseLine(Row* row) {
   }
 
   if (line.size() > parser_.capacity()) {
-    if (parser_.allocate(std::max(line.size(), 2 * parser_.capacity()), kMaxDepth) !=
+    if (parser_.allocate(std::max(line.size(), 2 * parser_.capacity()), kParserMaxDepth) !=
         simdjson::SUCCESS) {
       SetError(row, RowError::kMalformedJson, "simdjson: cannot allocate for this line");
       return;
@@ -457,6 +460,18 @@ error_code JsonlReader::VisitValue(od::value v, int node, int depth) {
       return simdjson::SUCCESS;
     }
     case od::json_type::string: {
+      // Stage 1 has checked that the string is closed, valid UTF-8 and free
+      // of unescaped control characters, so a string without a backslash is
+      // its own value: take it in place and leave the unescaping (a copy
+      // through simdjson's string buffer) to strings that need it.
+      const std::string_view token = TrimTrailingSpace(v.raw_json_token());
+      if (token.size() >= 2 && token.back() == '"') {
+        const std::string_view content = token.substr(1, token.size() - 2);
+        if (std::memchr(content.data(), '\\', content.size()) == nullptr) {
+          if (want_text) Assign(node, content);
+          return simdjson::SUCCESS;
+        }
+      }
       std::string_view s;
       if (error_code err = v.get_string().get(s)) return err;
       if (want_text) Assign(node, s);
@@ -533,7 +548,7 @@ StatusOr<bool> JsonlReader::ReadLine() {
     } else if (buf_.eof()) {
       end = n;
       next = n;
-    } else if (n - pos_ > max_row_) {
+    } else if (n - pos_ > max_row_ + 1) {  // + 1: the line may end in CR LF
       RETURN_IF_ERROR(SkipTooLongLine());
       return true;
     } else {
