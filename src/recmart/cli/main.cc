@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"recmart: e-commerce data mart, recommendation engine and API in one program"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-q) may follow the subcommand too
   app.add_flag("-q,--quiet", ctx.quiet, "no informational output on stderr");
   app.set_version_flag("--version", "recmart 0.1.0");
   RegisterInit(app, ctx);

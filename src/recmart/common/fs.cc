@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -188,6 +190,11 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
 }
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+void CrashPoint(const char* point) {
+  const char* at = std::getenv("RECMART_CRASH_AT");
+  if (at && std::strcmp(at, point) == 0) ::kill(::getpid(), SIGKILL);
 }
 
 std::string ResolvePath(const std::string& base, const std::string& path) {

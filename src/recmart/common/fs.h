@@ -70,6 +70,13 @@ class FileLock {
   int fd_ = -1;
 };
 
+// Crash-test hook: when the environment variable RECMART_CRASH_AT equals
+// `point`, the process kills itself with SIGKILL right here, as a power cut or
+// an OOM kill would. Used by tests/cli/crash_test.sh to prove that a run killed
+// at each step of the commit protocol leaves the last good state. A no-op
+// otherwise (one getenv).
+void CrashPoint(const char* point);
+
 // Joins `path` onto `base` unless `path` is absolute.
 std::string ResolvePath(const std::string& base, const std::string& path);
 

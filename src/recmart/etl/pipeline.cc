@@ -69,6 +69,12 @@ struct Counters {
   }
 };
 
+std::string RelativeToProject(const config::Project& project, const std::string& path) {
+  std::filesystem::path rel = std::filesystem::path(path).lexically_relative(project.dir);
+  if (rel.empty() || *rel.begin() == "..") return path;
+  return rel.string();
+}
+
 std::string DayString(int64_t day) { return day == kUndated ? "" : ingest::FormatDate(day); }
 
 // Sets an optional string column.
@@ -266,6 +272,16 @@ std::string FilesRelation(const lake::TableDef& table, const std::vector<std::st
   return rel + ")";
 }
 
+// sum() of DOUBLE in parallel depends on the order rows arrive in, so the
+// last bits could differ from run to run. Money and scores are summed as
+// DECIMAL (exact, order-independent) so that the same input always gives the
+// same lake, bit for bit.
+std::string ExactSum(const std::string& expr, const std::string& filter = "") {
+  std::string agg = "sum(CAST(" + expr + " AS DECIMAL(38, 9)))";
+  if (!filter.empty()) agg += " FILTER (WHERE " + filter + ")";
+  return "CAST(" + agg + " AS DOUBLE)";
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -401,7 +417,9 @@ Status EtlRun::Ingest() {
     for (const auto& t : tasks_) {
       files.SetInt64(0, t.file_idx);
       files.SetString(1, project_.sources[t.source_index].name);
-      files.SetString(2, t.path);
+      // Lineage names the file relative to the project, so a lake moved with
+      // its project (or built in another checkout) reads the same.
+      files.SetString(2, RelativeToProject(project_, t.path));
       RETURN_IF_ERROR(files.EndRow());
     }
     RETURN_IF_ERROR(files.Close());
@@ -524,8 +542,8 @@ Status EtlRun::Transform() {
       "SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = 'view') AS VIEWS, "
       "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
       "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') AS PURCHASES, count(*) AS EVENTS, "
-      "coalesce(sum(EVENT_VALUE) FILTER (WHERE EVENT_TYPE = 'purchase'), 0) AS REVENUE, "
-      "sum(" + weight + ") AS SCORE_RAW, min(\"TIMESTAMP\") AS FIRST_TS, max(\"TIMESTAMP\") AS LAST_TS, " +
+      "coalesce(" + ExactSum("EVENT_VALUE", "EVENT_TYPE = 'purchase'") + ", 0) AS REVENUE, " +
+      ExactSum(weight) + " AS SCORE_RAW, min(\"TIMESTAMP\") AS FIRST_TS, max(\"TIMESTAMP\") AS LAST_TS, " +
       std::to_string(run_id_) + " AS RUN_ID, event_date FROM fin GROUP BY event_date, USER_ID, ITEM_ID"));
 
   const lake::TableDef& uid = *lake::FindTable("user_item_daily");
@@ -540,7 +558,7 @@ Status EtlRun::Transform() {
     for (const auto& p : StagedPaths("user_item_daily")) uid_days.push_back(p);
     RETURN_IF_ERROR(Stage("daily_item_stats",
         "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, sum(REVENUE) AS REVENUE, "
+        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " + ExactSum("REVENUE") + " AS REVENUE, "
         "count(DISTINCT USER_ID) AS USERS, event_date FROM " + FilesRelation(uid, uid_days) +
         " GROUP BY event_date, ITEM_ID"));
     ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats, catalog_->LiveFiles("daily_item_stats"));
@@ -558,8 +576,8 @@ Status EtlRun::Transform() {
   RETURN_IF_ERROR(Stage("interaction_matrix",
       "WITH d AS (SELECT * FROM " + uid_rel + "), ref AS (SELECT max(LAST_TS) AS T FROM d) "
       "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-      "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, sum(REVENUE) AS REVENUE, "
-      "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, sum(SCORE_RAW * " + decay + ") AS SCORE "
+      "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " + ExactSum("REVENUE") + " AS REVENUE, "
+      "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, " + ExactSum("SCORE_RAW * " + decay) + " AS SCORE "
       "FROM d, ref GROUP BY USER_ID, ITEM_ID"));
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_matrix, catalog_->LiveFiles("interaction_matrix"));
   for (const auto& f : old_matrix) removed_.push_back(f.path);
@@ -791,11 +809,13 @@ StatusOr<EtlResult> EtlRun::Run() {
     RETURN_IF_ERROR(conn_->Execute(kStagingSchema));
     auto t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(Ingest());
+    CrashPoint("after_ingest");
     stats_["ingest_seconds"] = Seconds(t0);
     t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(Transform());
     stats_["transform_seconds"] = Seconds(t0);
     RETURN_IF_ERROR(Reconcile());
+    CrashPoint("after_staging");
     return CommitAll();
   }();
   if (!s.ok()) {

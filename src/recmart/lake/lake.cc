@@ -151,23 +151,31 @@ Status Lake::Commit(catalog::RunCommit commit, const std::vector<StagedFile>& st
   }
   // The staged files must be durable before the catalog says they exist.
   RETURN_IF_ERROR(SyncFileSystem(root_));
+  CrashPoint("before_catalog_commit");
   // Readers hold the commit lock shared; wait for them, then flip atomically.
   ASSIGN_OR_RETURN(FileLock commit_lock,
                    FileLock::Acquire(InternalDir() + "/commit.lock", "the lake's commit lock",
                                      FileLock::Mode::kExclusiveWait));
   RETURN_IF_ERROR(catalog_->CommitRun(commit));
   // From here on the run is committed: failures below are finished by Recover().
+  CrashPoint("after_catalog_commit");
+  bool first = true;
   for (const auto& m : commit.moves) {
+    if (!first) CrashPoint("during_renames");
+    first = false;
     std::error_code ec;
     fs::create_directories(fs::path(m.to).parent_path(), ec);
     RETURN_IF_ERROR(Rename(m.from, m.to));
   }
   // The renames must be durable before the journal that can redo them goes.
   RETURN_IF_ERROR(SyncFileSystem(root_));
+  CrashPoint("before_finish_commit");
   RETURN_IF_ERROR(catalog_->FinishCommit(commit.run_id));
+  CrashPoint("before_garbage_collection");
   RETURN_IF_ERROR(CollectGarbage());
   std::error_code ec;
   fs::remove_all(StagingDir(commit.run_id), ec);
+  fs::remove(root_ + "/_staging", ec);  // only if empty
   return Status::OK();
 }
 
