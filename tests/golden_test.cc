@@ -45,8 +45,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Step {
-  std::string command;   // first line
-  std::string body;      // lines before ----
+  std::string command;                // first line
+  std::string body;                   // lines before ----
   std::vector<std::string> expected;  // lines after ----
   int line = 0;
 };
@@ -84,8 +84,10 @@ std::vector<Step> ParseSteps(const std::string& text) {
       state = kExpected;
       continue;
     }
-    if (state == kBody) cur.body += (cur.body.empty() ? "" : "\n") + line;
-    else cur.expected.push_back(line);
+    if (state == kBody)
+      cur.body += (cur.body.empty() ? "" : "\n") + line;
+    else
+      cur.expected.push_back(line);
   }
   flush();
   return steps;
@@ -94,7 +96,8 @@ std::vector<Step> ParseSteps(const std::string& text) {
 std::map<std::string, std::string> Snapshot(const std::string& root) {
   std::map<std::string, std::string> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::string p = it->path().string();
     if (p.find("/_recmart/") != std::string::npos) continue;  // locks and catalog
@@ -129,7 +132,8 @@ std::vector<std::string> RunQuery(const config::Project& project, const std::str
 std::string Summary(const etl::EtlResult& r) {
   if (r.nothing_new) return "nothing new";
   return "files=" + std::to_string(r.files) + " raw=" + std::to_string(r.raw_rows) +
-         " accepted=" + std::to_string(r.accepted) + " quarantined=" + std::to_string(r.quarantined) +
+         " accepted=" + std::to_string(r.accepted) +
+         " quarantined=" + std::to_string(r.quarantined) +
          " duplicates=" + std::to_string(r.duplicates);
 }
 
@@ -137,7 +141,8 @@ class GoldenEtl : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenEtl, Case) {
   const std::string src = std::string(RECMART_SOURCE_DIR) + "/tests/golden/etl/" + GetParam();
-  const std::string dir = ::testing::TempDir() + "/golden-" + GetParam() + "-" + std::to_string(::getpid());
+  const std::string dir =
+      ::testing::TempDir() + "/golden-" + GetParam() + "-" + std::to_string(::getpid());
   fs::remove_all(dir);
   fs::copy(src, dir, fs::copy_options::recursive);
   auto text = ReadFileToString(dir + "/steps.test");
@@ -155,7 +160,8 @@ TEST_P(GoldenEtl, Case) {
       auto r = etl::RunEtl(*project, {});
       if (a == "error") {
         ASSERT_FALSE(r.ok()) << "expected the run to fail";
-        for (const auto& e : step.expected) EXPECT_THAT(r.status().message(), ::testing::HasSubstr(e));
+        for (const auto& e : step.expected)
+          EXPECT_THAT(r.status().message(), ::testing::HasSubstr(e));
       } else {
         ASSERT_TRUE(r.ok()) << r.status();
         ASSERT_EQ(step.expected.size(), 1u);
@@ -197,19 +203,19 @@ TEST_P(GoldenEtl, Case) {
 
 std::vector<std::string> Cases() {
   std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(std::string(RECMART_SOURCE_DIR) + "/tests/golden/etl")) {
+  for (const auto& e :
+       fs::directory_iterator(std::string(RECMART_SOURCE_DIR) + "/tests/golden/etl")) {
     if (e.is_directory()) out.push_back(e.path().filename().string());
   }
   std::sort(out.begin(), out.end());
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Etl, GoldenEtl, ::testing::ValuesIn(Cases()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Etl, GoldenEtl, ::testing::ValuesIn(Cases()), [](const auto& info) {
+  std::string n = info.param;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+});
 
 }  // namespace
 }  // namespace recmart

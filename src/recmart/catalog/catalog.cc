@@ -54,8 +54,10 @@ CREATE TABLE IF NOT EXISTS pending_moves (
 
 std::string SchemaChange::ToString() const {
   switch (kind) {
-    case Kind::kAdded: return "column '" + column + "' added (" + new_type + ")";
-    case Kind::kRemoved: return "column '" + column + "' removed (was " + old_type + ")";
+    case Kind::kAdded:
+      return "column '" + column + "' added (" + new_type + ")";
+    case Kind::kRemoved:
+      return "column '" + column + "' removed (was " + old_type + ")";
     case Kind::kRetyped:
       return "column '" + column + "' retyped from " + old_type + " to " + new_type;
   }
@@ -65,7 +67,8 @@ std::string SchemaChange::ToString() const {
 std::vector<SchemaChange> DiffSchemas(const std::vector<ColumnSchema>& before,
                                       const std::vector<ColumnSchema>& after) {
   std::vector<SchemaChange> out;
-  auto find = [](const std::vector<ColumnSchema>& v, const std::string& name) -> const ColumnSchema* {
+  auto find = [](const std::vector<ColumnSchema>& v,
+                 const std::string& name) -> const ColumnSchema* {
     for (const auto& c : v) {
       if (c.name == name) return &c;
     }
@@ -73,8 +76,10 @@ std::vector<SchemaChange> DiffSchemas(const std::vector<ColumnSchema>& before,
   };
   for (const auto& c : before) {
     const ColumnSchema* a = find(after, c.name);
-    if (!a) out.push_back({SchemaChange::Kind::kRemoved, c.name, c.type, ""});
-    else if (a->type != c.type) out.push_back({SchemaChange::Kind::kRetyped, c.name, c.type, a->type});
+    if (!a)
+      out.push_back({SchemaChange::Kind::kRemoved, c.name, c.type, ""});
+    else if (a->type != c.type)
+      out.push_back({SchemaChange::Kind::kRetyped, c.name, c.type, a->type});
   }
   for (const auto& c : after) {
     if (!find(before, c.name)) out.push_back({SchemaChange::Kind::kAdded, c.name, "", c.type});
@@ -97,7 +102,8 @@ StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
 Status Catalog::Migrate() {
   return db_->Transaction([&]() -> Status {
     RETURN_IF_ERROR(db_->Exec(kSchema));
-    ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
+    ASSIGN_OR_RETURN(SqliteStatement st,
+                     db_->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
     ASSIGN_OR_RETURN(bool has, st.Step());
     if (has) {
       int v = std::stoi(st.ColumnText(0));
@@ -108,17 +114,20 @@ Status Catalog::Migrate() {
       }
       return Status::OK();
     }
-    ASSIGN_OR_RETURN(SqliteStatement ins, db_->Prepare("INSERT INTO meta VALUES ('schema_version', ?)"));
+    ASSIGN_OR_RETURN(SqliteStatement ins,
+                     db_->Prepare("INSERT INTO meta VALUES ('schema_version', ?)"));
     return ins.Bind(1, std::to_string(kSchemaVersion)).Run();
   });
 }
 
 Status Catalog::UpsertSource(const std::string& name, const std::string& kind,
                              const std::string& path, const std::string& format) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "INSERT INTO sources VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
-      "kind=?2, path=?3, format=?4, updated_at=?5 "
-      "WHERE kind<>?2 OR path<>?3 OR format<>?4"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement st,
+      db_->Prepare(
+          "INSERT INTO sources VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
+          "kind=?2, path=?3, format=?4, updated_at=?5 "
+          "WHERE kind<>?2 OR path<>?3 OR format<>?4"));
   return st.Bind(1, name).Bind(2, kind).Bind(3, path).Bind(4, format).Bind(5, NowSeconds()).Run();
 }
 
@@ -134,8 +143,9 @@ StatusOr<std::vector<std::string>> Catalog::SourceNames() {
 }
 
 StatusOr<std::vector<SchemaVersion>> Catalog::SchemaHistory(const std::string& source) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT version, file, detected_at, state FROM schema_versions WHERE source=? ORDER BY version"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare("SELECT version, file, detected_at, state FROM schema_versions "
+                                "WHERE source=? ORDER BY version"));
   st.Bind(1, source);
   std::vector<SchemaVersion> out;
   while (true) {
@@ -149,8 +159,9 @@ StatusOr<std::vector<SchemaVersion>> Catalog::SchemaHistory(const std::string& s
     v.state = st.ColumnText(3);
     out.push_back(std::move(v));
   }
-  ASSIGN_OR_RETURN(SqliteStatement cols, db_->Prepare(
-      "SELECT version, name, type FROM schema_columns WHERE source=? ORDER BY version, position"));
+  ASSIGN_OR_RETURN(SqliteStatement cols,
+                   db_->Prepare("SELECT version, name, type FROM schema_columns WHERE source=? "
+                                "ORDER BY version, position"));
   cols.Bind(1, source);
   while (true) {
     ASSIGN_OR_RETURN(bool row, cols.Step());
@@ -176,26 +187,37 @@ StatusOr<int> Catalog::AddSchemaVersion(const std::string& source,
                                         const std::string& file, const std::string& state) {
   int version = 0;
   Status s = db_->Transaction([&]() -> Status {
-    ASSIGN_OR_RETURN(SqliteStatement mx, db_->Prepare(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_versions WHERE source=?"));
+    ASSIGN_OR_RETURN(
+        SqliteStatement mx,
+        db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_versions WHERE source=?"));
     mx.Bind(1, source);
     ASSIGN_OR_RETURN(bool row, mx.Step());
     (void)row;
     version = static_cast<int>(mx.ColumnInt(0)) + 1;
     if (state == "current") {
-      ASSIGN_OR_RETURN(SqliteStatement up, db_->Prepare(
-          "UPDATE schema_versions SET state='superseded' WHERE source=? AND state='current'"));
+      ASSIGN_OR_RETURN(
+          SqliteStatement up,
+          db_->Prepare(
+              "UPDATE schema_versions SET state='superseded' WHERE source=? AND state='current'"));
       RETURN_IF_ERROR(up.Bind(1, source).Run());
     }
-    ASSIGN_OR_RETURN(SqliteStatement ins, db_->Prepare(
-        "INSERT INTO schema_versions VALUES (?, ?, ?, ?, ?)"));
-    RETURN_IF_ERROR(ins.Bind(1, source).Bind(2, int64_t{version}).Bind(3, file)
-                        .Bind(4, NowSeconds()).Bind(5, state).Run());
+    ASSIGN_OR_RETURN(SqliteStatement ins,
+                     db_->Prepare("INSERT INTO schema_versions VALUES (?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(ins.Bind(1, source)
+                        .Bind(2, int64_t{version})
+                        .Bind(3, file)
+                        .Bind(4, NowSeconds())
+                        .Bind(5, state)
+                        .Run());
     for (size_t i = 0; i < columns.size(); ++i) {
-      ASSIGN_OR_RETURN(SqliteStatement c, db_->Prepare(
-          "INSERT INTO schema_columns VALUES (?, ?, ?, ?, ?)"));
-      RETURN_IF_ERROR(c.Bind(1, source).Bind(2, int64_t{version}).Bind(3, static_cast<int64_t>(i))
-                          .Bind(4, columns[i].name).Bind(5, columns[i].type).Run());
+      ASSIGN_OR_RETURN(SqliteStatement c,
+                       db_->Prepare("INSERT INTO schema_columns VALUES (?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(c.Bind(1, source)
+                          .Bind(2, int64_t{version})
+                          .Bind(3, static_cast<int64_t>(i))
+                          .Bind(4, columns[i].name)
+                          .Bind(5, columns[i].type)
+                          .Run());
     }
     return Status::OK();
   });
@@ -204,8 +226,9 @@ StatusOr<int> Catalog::AddSchemaVersion(const std::string& source,
 }
 
 StatusOr<std::vector<FileRecord>> Catalog::ProcessedFiles(const std::string& source) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT path, size, mtime_ns, run_id, rows, processed_at FROM files WHERE source=? ORDER BY path"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare("SELECT path, size, mtime_ns, run_id, rows, processed_at FROM "
+                                "files WHERE source=? ORDER BY path"));
   st.Bind(1, source);
   std::vector<FileRecord> out;
   while (true) {
@@ -235,11 +258,16 @@ StatusOr<int64_t> Catalog::ResetBookmarks(const std::string& source) {
 
 namespace {
 Status InsertFile(SqliteDb* db, const FileRecord& f, int64_t run_id) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare(
-      "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  return st.Bind(1, f.source).Bind(2, f.path).Bind(3, static_cast<int64_t>(f.size))
-      .Bind(4, f.mtime_ns).Bind(5, run_id).Bind(6, static_cast<int64_t>(f.rows))
-      .Bind(7, NowSeconds()).Run();
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db->Prepare("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  return st.Bind(1, f.source)
+      .Bind(2, f.path)
+      .Bind(3, static_cast<int64_t>(f.size))
+      .Bind(4, f.mtime_ns)
+      .Bind(5, run_id)
+      .Bind(6, static_cast<int64_t>(f.rows))
+      .Bind(7, NowSeconds())
+      .Run();
 }
 }  // namespace
 
@@ -251,19 +279,25 @@ Status Catalog::SetBookmarks(const std::vector<FileRecord>& files) {
 }
 
 StatusOr<int64_t> Catalog::BeginRun(const std::string& kind) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "INSERT INTO runs (kind, state, started_at) VALUES (?, 'running', ?)"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement st,
+      db_->Prepare("INSERT INTO runs (kind, state, started_at) VALUES (?, 'running', ?)"));
   RETURN_IF_ERROR(st.Bind(1, kind).Bind(2, NowSeconds()).Run());
   return db_->LastInsertRowId();
 }
 
 Status Catalog::FinishRun(int64_t run_id, const std::string& state, const std::string& error,
                           const std::string& stats_json) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "UPDATE runs SET state=?, finished_at=?, error=?, "
-      "stats_json=CASE WHEN ?='' THEN stats_json ELSE ? END WHERE id=?"));
-  return st.Bind(1, state).Bind(2, NowSeconds()).Bind(3, error).Bind(4, stats_json)
-      .Bind(5, stats_json).Bind(6, run_id).Run();
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare("UPDATE runs SET state=?, finished_at=?, error=?, "
+                                "stats_json=CASE WHEN ?='' THEN stats_json ELSE ? END WHERE id=?"));
+  return st.Bind(1, state)
+      .Bind(2, NowSeconds())
+      .Bind(3, error)
+      .Bind(4, stats_json)
+      .Bind(5, stats_json)
+      .Bind(6, run_id)
+      .Run();
 }
 
 namespace {
@@ -282,8 +316,8 @@ constexpr char kRunColumns[] = "id, kind, state, started_at, finished_at, error,
 }  // namespace
 
 StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?"));
+  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(std::string("SELECT ") + kRunColumns +
+                                                    " FROM runs ORDER BY id DESC LIMIT ?"));
   st.Bind(1, int64_t{limit});
   std::vector<RunRecord> out;
   while (true) {
@@ -295,8 +329,8 @@ StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) {
 }
 
 StatusOr<std::optional<RunRecord>> Catalog::GetRun(int64_t run_id) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id=?"));
   st.Bind(1, run_id);
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<RunRecord>();
@@ -307,37 +341,52 @@ Status Catalog::CommitRun(const RunCommit& c) {
   return db_->Transaction([&]() -> Status {
     for (const auto& f : c.files) RETURN_IF_ERROR(InsertFile(db_.get(), f, c.run_id));
     for (const auto& r : c.reconciliation) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-          "INSERT INTO reconciliation VALUES (?, ?, ?, ?, ?, ?, ?)"));
-      RETURN_IF_ERROR(st.Bind(1, c.run_id).Bind(2, r.source).Bind(3, r.day)
-                          .Bind(4, static_cast<int64_t>(r.raw)).Bind(5, static_cast<int64_t>(r.accepted))
+      ASSIGN_OR_RETURN(SqliteStatement st,
+                       db_->Prepare("INSERT INTO reconciliation VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(st.Bind(1, c.run_id)
+                          .Bind(2, r.source)
+                          .Bind(3, r.day)
+                          .Bind(4, static_cast<int64_t>(r.raw))
+                          .Bind(5, static_cast<int64_t>(r.accepted))
                           .Bind(6, static_cast<int64_t>(r.quarantined))
-                          .Bind(7, static_cast<int64_t>(r.duplicates)).Run());
+                          .Bind(7, static_cast<int64_t>(r.duplicates))
+                          .Run());
     }
     for (const auto& q : c.reasons) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-          "INSERT INTO quarantine_reasons VALUES (?, ?, ?, ?, ?)"));
-      RETURN_IF_ERROR(st.Bind(1, c.run_id).Bind(2, q.source).Bind(3, q.day).Bind(4, q.reason)
-                          .Bind(5, static_cast<int64_t>(q.rows)).Run());
+      ASSIGN_OR_RETURN(SqliteStatement st,
+                       db_->Prepare("INSERT INTO quarantine_reasons VALUES (?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(st.Bind(1, c.run_id)
+                          .Bind(2, q.source)
+                          .Bind(3, q.day)
+                          .Bind(4, q.reason)
+                          .Bind(5, static_cast<int64_t>(q.rows))
+                          .Run());
     }
     for (const auto& p : c.removed) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-          "UPDATE lake_files SET state='garbage' WHERE path=? AND state='live'"));
+      ASSIGN_OR_RETURN(
+          SqliteStatement st,
+          db_->Prepare("UPDATE lake_files SET state='garbage' WHERE path=? AND state='live'"));
       RETURN_IF_ERROR(st.Bind(1, p).Run());
     }
     for (const auto& f : c.added) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-          "INSERT OR REPLACE INTO lake_files VALUES (?, ?, ?, ?, ?, ?, 'live')"));
-      RETURN_IF_ERROR(st.Bind(1, f.path).Bind(2, f.table).Bind(3, f.partition)
-                          .Bind(4, static_cast<int64_t>(f.rows)).Bind(5, static_cast<int64_t>(f.bytes))
-                          .Bind(6, c.run_id).Run());
+      ASSIGN_OR_RETURN(
+          SqliteStatement st,
+          db_->Prepare("INSERT OR REPLACE INTO lake_files VALUES (?, ?, ?, ?, ?, ?, 'live')"));
+      RETURN_IF_ERROR(st.Bind(1, f.path)
+                          .Bind(2, f.table)
+                          .Bind(3, f.partition)
+                          .Bind(4, static_cast<int64_t>(f.rows))
+                          .Bind(5, static_cast<int64_t>(f.bytes))
+                          .Bind(6, c.run_id)
+                          .Run());
     }
     for (const auto& m : c.moves) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare("INSERT INTO pending_moves VALUES (?, ?, ?)"));
+      ASSIGN_OR_RETURN(SqliteStatement st,
+                       db_->Prepare("INSERT INTO pending_moves VALUES (?, ?, ?)"));
       RETURN_IF_ERROR(st.Bind(1, c.run_id).Bind(2, m.from).Bind(3, m.to).Run());
     }
-    ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-        "UPDATE runs SET state='committing', stats_json=? WHERE id=?"));
+    ASSIGN_OR_RETURN(SqliteStatement st,
+                     db_->Prepare("UPDATE runs SET state='committing', stats_json=? WHERE id=?"));
     return st.Bind(1, c.stats_json).Bind(2, c.run_id).Run();
   });
 }
@@ -346,15 +395,15 @@ Status Catalog::FinishCommit(int64_t run_id) {
   return db_->Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(SqliteStatement del, db_->Prepare("DELETE FROM pending_moves WHERE run_id=?"));
     RETURN_IF_ERROR(del.Bind(1, run_id).Run());
-    ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-        "UPDATE runs SET state='succeeded', finished_at=? WHERE id=?"));
+    ASSIGN_OR_RETURN(SqliteStatement st,
+                     db_->Prepare("UPDATE runs SET state='succeeded', finished_at=? WHERE id=?"));
     return st.Bind(1, NowSeconds()).Bind(2, run_id).Run();
   });
 }
 
 StatusOr<std::vector<PendingMove>> Catalog::PendingMoves() {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT run_id, src, dst FROM pending_moves ORDER BY run_id, src"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare("SELECT run_id, src, dst FROM pending_moves ORDER BY run_id, src"));
   std::vector<PendingMove> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, st.Step());
@@ -391,23 +440,24 @@ constexpr char kLakeFileColumns[] = "path, table_name, partition, rows, bytes, r
 }  // namespace
 
 StatusOr<std::vector<LakeFile>> Catalog::LiveFiles(const std::string& table) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      std::string("SELECT ") + kLakeFileColumns +
-      " FROM lake_files WHERE table_name=? AND state='live' ORDER BY path"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement st,
+      db_->Prepare(std::string("SELECT ") + kLakeFileColumns +
+                   " FROM lake_files WHERE table_name=? AND state='live' ORDER BY path"));
   st.Bind(1, table);
   return ReadLakeFiles(st);
 }
 
 StatusOr<std::vector<LakeFile>> Catalog::AllLiveFiles() {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      std::string("SELECT ") + kLakeFileColumns +
-      " FROM lake_files WHERE state='live' ORDER BY table_name, path"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare(std::string("SELECT ") + kLakeFileColumns +
+                                " FROM lake_files WHERE state='live' ORDER BY table_name, path"));
   return ReadLakeFiles(st);
 }
 
 StatusOr<std::vector<std::string>> Catalog::GarbageFiles() {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT path FROM lake_files WHERE state='garbage' ORDER BY path"));
+  ASSIGN_OR_RETURN(SqliteStatement st,
+                   db_->Prepare("SELECT path FROM lake_files WHERE state='garbage' ORDER BY path"));
   std::vector<std::string> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, st.Step());
@@ -420,8 +470,8 @@ StatusOr<std::vector<std::string>> Catalog::GarbageFiles() {
 Status Catalog::ForgetGarbage(const std::vector<std::string>& paths) {
   return db_->Transaction([&]() -> Status {
     for (const auto& p : paths) {
-      ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-          "DELETE FROM lake_files WHERE path=? AND state='garbage'"));
+      ASSIGN_OR_RETURN(SqliteStatement st,
+                       db_->Prepare("DELETE FROM lake_files WHERE path=? AND state='garbage'"));
       RETURN_IF_ERROR(st.Bind(1, p).Run());
     }
     return Status::OK();
@@ -430,14 +480,17 @@ Status Catalog::ForgetGarbage(const std::vector<std::string>& paths) {
 
 StatusOr<std::vector<ReconRow>> Catalog::Reconciliation(int64_t run_id) {
   if (run_id == 0) {
-    ASSIGN_OR_RETURN(SqliteStatement mx, db_->Prepare("SELECT COALESCE(MAX(run_id), 0) FROM reconciliation"));
+    ASSIGN_OR_RETURN(SqliteStatement mx,
+                     db_->Prepare("SELECT COALESCE(MAX(run_id), 0) FROM reconciliation"));
     ASSIGN_OR_RETURN(bool row, mx.Step());
     (void)row;
     run_id = mx.ColumnInt(0);
   }
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT run_id, source, day, raw, accepted, quarantined, duplicates FROM reconciliation "
-      "WHERE run_id=? ORDER BY source, day"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement st,
+      db_->Prepare(
+          "SELECT run_id, source, day, raw, accepted, quarantined, duplicates FROM reconciliation "
+          "WHERE run_id=? ORDER BY source, day"));
   st.Bind(1, run_id);
   std::vector<ReconRow> out;
   while (true) {
@@ -457,9 +510,11 @@ StatusOr<std::vector<ReconRow>> Catalog::Reconciliation(int64_t run_id) {
 }
 
 StatusOr<std::vector<QuarantineCount>> Catalog::QuarantineReasons(int64_t run_id) {
-  ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(
-      "SELECT run_id, source, day, reason, rows FROM quarantine_reasons WHERE run_id=? "
-      "ORDER BY source, day, reason"));
+  ASSIGN_OR_RETURN(
+      SqliteStatement st,
+      db_->Prepare(
+          "SELECT run_id, source, day, reason, rows FROM quarantine_reasons WHERE run_id=? "
+          "ORDER BY source, day, reason"));
   st.Bind(1, run_id);
   std::vector<QuarantineCount> out;
   while (true) {

@@ -33,7 +33,7 @@ struct SchemaVersion {
   std::string source;
   int version = 0;  // 1, 2, … per source
   std::vector<ColumnSchema> columns;
-  std::string file;  // the file it was inferred from
+  std::string file;         // the file it was inferred from
   int64_t detected_at = 0;  // epoch seconds
   // "current": the schema the source is expected to have; "observed": seen
   // under policy=log and not adopted; "superseded": replaced by a later one.
@@ -44,8 +44,8 @@ struct SchemaChange {
   enum class Kind { kAdded, kRemoved, kRetyped };
   Kind kind;
   std::string column;
-  std::string old_type;  // empty for kAdded
-  std::string new_type;  // empty for kRemoved
+  std::string old_type;          // empty for kAdded
+  std::string new_type;          // empty for kRemoved
   std::string ToString() const;  // "column 'x' added (BIGINT)"
 };
 // What changed from `before` to `after`, in column order.
@@ -136,8 +136,8 @@ class Catalog {
   StatusOr<std::optional<SchemaVersion>> CurrentSchema(const std::string& source);
   // Records a new version; state "current" supersedes the previous current one.
   StatusOr<int> AddSchemaVersion(const std::string& source,
-                                 const std::vector<ColumnSchema>& columns,
-                                 const std::string& file, const std::string& state);
+                                 const std::vector<ColumnSchema>& columns, const std::string& file,
+                                 const std::string& state);
   StatusOr<std::vector<SchemaVersion>> SchemaHistory(const std::string& source);
   StatusOr<std::vector<std::string>> SourceNames();
 

@@ -61,15 +61,16 @@ StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
   std::unique_ptr<SqliteDb> db(new SqliteDb());
   db->path_ = path;
-  int rc = sqlite3_open_v2(path.c_str(), &db->db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db->db_ ? sqlite3_errmsg(db->db_) : "cannot open";
     return Status::IOError("catalog " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db->db_, 30000);
-  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 

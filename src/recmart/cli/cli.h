@@ -7,7 +7,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 
@@ -18,9 +17,9 @@ namespace recmart::cli {
 
 // Exit codes.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;      // the operation failed
-inline constexpr int kExitUsage = 2;      // bad flags or configuration
-inline constexpr int kExitDataLoss = 3;   // reconciliation failed
+inline constexpr int kExitError = 1;     // the operation failed
+inline constexpr int kExitUsage = 2;     // bad flags or configuration
+inline constexpr int kExitDataLoss = 3;  // reconciliation failed
 
 struct Context {
   std::string project_path = "recmart.toml";

@@ -12,26 +12,34 @@ namespace recmart::cli {
 // Bookmarks are moved under the lake's writer lock, so that they cannot
 // change under a running ETL.
 void RegisterBookmark(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("bookmark", "reset a source's bookmarks, or move them to a chosen file");
+  auto* cmd =
+      app.add_subcommand("bookmark", "reset a source's bookmarks, or move them to a chosen file");
   cmd->require_subcommand(1);
   auto source = std::make_shared<std::string>();
   auto through = std::make_shared<std::string>();
 
-  auto* reset = cmd->add_subcommand("reset", "forget what SOURCE has processed: the next etl reads all its files "
-                                             "again (events already in the lake are not duplicated)");
+  auto* reset =
+      cmd->add_subcommand("reset",
+                          "forget what SOURCE has processed: the next etl reads all its files "
+                          "again (events already in the lake are not duplicated)");
   AddProjectOption(reset, ctx);
   reset->add_option("source", *source, "source name")->required();
-  auto* set = cmd->add_subcommand("set", "mark SOURCE's files up to and including --through (in name order) as "
-                                         "processed without reading them");
+  auto* set =
+      cmd->add_subcommand("set",
+                          "mark SOURCE's files up to and including --through (in name order) as "
+                          "processed without reading them");
   AddProjectOption(set, ctx);
   set->add_option("source", *source, "source name")->required();
-  set->add_option("--through", *through, "last file to mark processed (path as matched by the source's glob)")->required();
+  set->add_option("--through", *through,
+                  "last file to mark processed (path as matched by the source's glob)")
+      ->required();
 
   auto run = [&ctx, source, through](bool is_set) {
     std::optional<config::Project> p = LoadProjectOrReport(ctx);
     if (!p) return kExitUsage;
     const config::SourceConfig* src = p->FindSource(*source);
-    if (!src) return ReportError(Status::NotFound("no source named '" + *source + "' in " + p->file));
+    if (!src)
+      return ReportError(Status::NotFound("no source named '" + *source + "' in " + p->file));
     StatusOr<std::unique_ptr<catalog::Catalog>> cat = catalog::Catalog::Open(p->catalog_path);
     if (!cat.ok()) return ReportError(cat.status());
     StatusOr<std::unique_ptr<lake::Lake>> lk = lake::Lake::Open(p->lake_root, cat->get());
@@ -49,7 +57,8 @@ void RegisterBookmark(CLI::App& app, Context& ctx) {
     std::string target = ResolvePath(p->dir, *through);
     auto it = std::find(files->begin(), files->end(), target);
     if (it == files->end()) {
-      return ReportError(Status::NotFound("source '" + *source + "': " + target + " is not one of its files"));
+      return ReportError(
+          Status::NotFound("source '" + *source + "': " + target + " is not one of its files"));
     }
     std::vector<catalog::FileRecord> marks;
     for (auto f = files->begin(); f <= it; ++f) {
@@ -64,8 +73,8 @@ void RegisterBookmark(CLI::App& app, Context& ctx) {
     }
     Status s = (*cat)->SetBookmarks(marks);
     if (!s.ok()) return ReportError(s);
-    std::cout << "source '" << *source << "': " << marks.size() << " files marked processed through " << target
-              << std::endl;
+    std::cout << "source '" << *source << "': " << marks.size()
+              << " files marked processed through " << target << std::endl;
     return kExitOk;
   };
   reset->callback([&ctx, run] { ctx.action = [run] { return run(false); }; });

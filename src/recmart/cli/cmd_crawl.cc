@@ -1,5 +1,4 @@
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "recmart/catalog/catalog.h"
@@ -10,7 +9,9 @@
 namespace recmart::cli {
 
 void RegisterCrawl(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("crawl", "infer each source's schema, record it with its history, apply the schema-change policy");
+  auto* cmd = app.add_subcommand(
+      "crawl",
+      "infer each source's schema, record it with its history, apply the schema-change policy");
   AddProjectOption(cmd, ctx);
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "print findings as JSON");
@@ -31,14 +32,21 @@ void RegisterCrawl(CLI::App& app, Context& ctx) {
         std::string changes;
         for (const auto& c : f.changes) changes += (changes.empty() ? "" : "; ") + c.ToString();
         t.AddRow({f.source, f.file, std::to_string(f.columns.size()), f.action,
-                  f.version ? std::optional<std::string>(std::to_string(f.version)) : std::nullopt, changes});
+                  f.version ? std::optional<std::string>(std::to_string(f.version)) : std::nullopt,
+                  changes});
         nlohmann::json cols = nlohmann::json::array();
         for (const auto& c : f.columns) cols.push_back({{"name", c.name}, {"type", c.type}});
-        out.push_back({{"source", f.source}, {"file", f.file}, {"action", f.action}, {"version", f.version},
-                       {"columns", cols}, {"changes", changes}});
+        out.push_back({{"source", f.source},
+                       {"file", f.file},
+                       {"action", f.action},
+                       {"version", f.version},
+                       {"columns", cols},
+                       {"changes", changes}});
       }
-      if (*json) std::cout << out.dump(2) << std::endl;
-      else PrintTable(std::cout, t);
+      if (*json)
+        std::cout << out.dump(2) << std::endl;
+      else
+        PrintTable(std::cout, t);
       return kExitOk;
     };
   });

@@ -22,7 +22,8 @@ void RegisterInit(CLI::App& app, Context& ctx) {
       std::filesystem::create_directories(*dir, ec);
       Status s = WriteFileAtomic(path, config::ProjectTemplate());
       if (!s.ok()) return ReportError(s);
-      Info(ctx, "wrote " + path + "; edit the [[sources]] blocks, then run: recmart validate -p " + path);
+      Info(ctx, "wrote " + path + "; edit the [[sources]] blocks, then run: recmart validate -p " +
+                    path);
       return kExitOk;
     };
   });

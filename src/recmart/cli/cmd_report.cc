@@ -1,8 +1,7 @@
 #include <iostream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "recmart/catalog/catalog.h"
 #include "recmart/cli/cli.h"
@@ -11,7 +10,9 @@
 namespace recmart::cli {
 
 void RegisterReport(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("report", "reconciliation of an ETL run: raw = accepted + quarantined + duplicates, per source and day");
+  auto* cmd = app.add_subcommand("report",
+                                 "reconciliation of an ETL run: raw = accepted + quarantined + "
+                                 "duplicates, per source and day");
   AddProjectOption(cmd, ctx);
   auto run = std::make_shared<int64_t>(0);
   auto json = std::make_shared<bool>(false);
@@ -25,7 +26,9 @@ void RegisterReport(CLI::App& app, Context& ctx) {
       if (!cat.ok()) return ReportError(cat.status());
       StatusOr<std::vector<catalog::ReconRow>> rows = (*cat)->Reconciliation(*run);
       if (!rows.ok()) return ReportError(rows.status());
-      if (rows->empty()) return ReportError(Status::NotFound("no reconciliation recorded yet (run recmart etl first)"));
+      if (rows->empty())
+        return ReportError(
+            Status::NotFound("no reconciliation recorded yet (run recmart etl first)"));
       int64_t run_id = rows->front().run_id;
       StatusOr<std::vector<catalog::QuarantineCount>> reasons = (*cat)->QuarantineReasons(run_id);
       if (!reasons.ok()) return ReportError(reasons.status());
@@ -40,8 +43,9 @@ void RegisterReport(CLI::App& app, Context& ctx) {
       for (const auto& r : *rows) {
         bool ok = r.raw == r.accepted + r.quarantined + r.duplicates;
         all_ok &= ok;
-        t.AddRow({r.source, r.day.empty() ? "(undated)" : r.day, std::to_string(r.raw), std::to_string(r.accepted),
-                  std::to_string(r.quarantined), std::to_string(r.duplicates), ok ? "yes" : "NO"});
+        t.AddRow({r.source, r.day.empty() ? "(undated)" : r.day, std::to_string(r.raw),
+                  std::to_string(r.accepted), std::to_string(r.quarantined),
+                  std::to_string(r.duplicates), ok ? "yes" : "NO"});
         auto& s = per_source[r.source];
         s.raw += r.raw;
         s.accepted += r.accepted;
@@ -52,8 +56,8 @@ void RegisterReport(CLI::App& app, Context& ctx) {
       totals.headers = {"source", "raw", "accepted", "quarantined", "duplicates"};
       totals.numeric = {false, true, true, true, true};
       for (const auto& [name, s] : per_source) {
-        totals.AddRow({name, std::to_string(s.raw), std::to_string(s.accepted), std::to_string(s.quarantined),
-                       std::to_string(s.duplicates)});
+        totals.AddRow({name, std::to_string(s.raw), std::to_string(s.accepted),
+                       std::to_string(s.quarantined), std::to_string(s.duplicates)});
       }
       TextTable why;
       why.headers = {"source", "reason", "rows"};
@@ -61,7 +65,8 @@ void RegisterReport(CLI::App& app, Context& ctx) {
       std::map<std::pair<std::string, std::string>, uint64_t> by_reason;
       for (const auto& q : *reasons) by_reason[{q.source, q.reason}] += q.rows;
       for (const auto& [k, n] : by_reason) why.AddRow({k.first, k.second, std::to_string(n)});
-      nlohmann::json stats = nlohmann::json::parse((*rec) ? (*rec)->stats_json : "{}", nullptr, false);
+      nlohmann::json stats =
+          nlohmann::json::parse((*rec) ? (*rec)->stats_json : "{}", nullptr, false);
       if (*json) {
         nlohmann::json j;
         j["run_id"] = run_id;
@@ -85,9 +90,10 @@ void RegisterReport(CLI::App& app, Context& ctx) {
           PrintTable(std::cout, why);
         }
         if (!stats.is_discarded() && stats.contains("matrix_events")) {
-          std::cout << "\nmatrix check: interaction_matrix holds " << stats["matrix_events"] << " events, the lake "
-                    << stats["lake_events"] << " interactions: "
-                    << (stats["matrix_events"] == stats["lake_events"] ? "equal" : "MISMATCH") << "\n";
+          std::cout << "\nmatrix check: interaction_matrix holds " << stats["matrix_events"]
+                    << " events, the lake " << stats["lake_events"] << " interactions: "
+                    << (stats["matrix_events"] == stats["lake_events"] ? "equal" : "MISMATCH")
+                    << "\n";
         }
       }
       return all_ok ? kExitOk : kExitDataLoss;

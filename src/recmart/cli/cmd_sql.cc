@@ -12,7 +12,8 @@ namespace {
 
 // Runs one statement over fresh views of the lake: the manifest is re-read
 // for every statement, so partitions committed a moment ago are visible.
-Status RunStatement(lake::Lake& lake, lake::Connection& conn, const std::string& sql, OutputFormat fmt) {
+Status RunStatement(lake::Lake& lake, lake::Connection& conn, const std::string& sql,
+                    OutputFormat fmt) {
   ASSIGN_OR_RETURN(FileLock read_lock, lake.LockForRead());
   RETURN_IF_ERROR(lake.CreateViews(conn));
   StatusOr<lake::QueryResult> r = conn.Query(sql);
@@ -24,13 +25,16 @@ Status RunStatement(lake::Lake& lake, lake::Connection& conn, const std::string&
 }  // namespace
 
 void RegisterSql(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("sql", "run SQL over the lake's tables (an interactive prompt without a query)");
+  auto* cmd = app.add_subcommand(
+      "sql", "run SQL over the lake's tables (an interactive prompt without a query)");
   AddProjectOption(cmd, ctx);
   auto query = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
-  cmd->add_option("query", *query, "SQL statement; tables: interactions, items, users, quarantine, "
-                                   "user_item_daily, interaction_matrix, daily_item_stats");
-  cmd->add_option("-f,--format", *format, "table | csv | json")->check(CLI::IsMember({"table", "csv", "json"}));
+  cmd->add_option("query", *query,
+                  "SQL statement; tables: interactions, items, users, quarantine, "
+                  "user_item_daily, interaction_matrix, daily_item_stats");
+  cmd->add_option("-f,--format", *format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "same as --format json");
   cmd->callback([&ctx, query, format, json] {
@@ -59,8 +63,10 @@ void RegisterSql(CLI::App& app, Context& ctx) {
       bool tty = ::isatty(STDIN_FILENO) == 1;
       std::string buffer, line;
       int failures = 0;
-      if (tty) std::cerr << "recmart sql — tables: interactions, items, users, quarantine, user_item_daily, "
-                            "interaction_matrix, daily_item_stats. End statements with ';', quit with .quit\n";
+      if (tty)
+        std::cerr
+            << "recmart sql — tables: interactions, items, users, quarantine, user_item_daily, "
+               "interaction_matrix, daily_item_stats. End statements with ';', quit with .quit\n";
       while (true) {
         if (tty) std::cerr << (buffer.empty() ? "recmart> " : "    ...> ") << std::flush;
         if (!std::getline(std::cin, line)) break;

@@ -7,7 +7,8 @@
 namespace recmart::cli {
 
 void RegisterValidate(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("validate", "check a project file; names file, key and expectation on error");
+  auto* cmd = app.add_subcommand("validate",
+                                 "check a project file; names file, key and expectation on error");
   AddProjectOption(cmd, ctx);
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "project file (same as -p)");
@@ -21,12 +22,13 @@ void RegisterValidate(CLI::App& app, Context& ctx) {
         StatusOr<std::vector<std::string>> files = etl::SourceFiles(*p, s);
         if (!files.ok()) return ReportError(files.status());
         if (files->empty()) {
-          return ReportError(Status::NotFound(p->file + ": sources." + s.name + ".path: no file matches " +
+          return ReportError(Status::NotFound(p->file + ": sources." + s.name +
+                                              ".path: no file matches " +
                                               ResolvePath(p->dir, s.path)));
         }
       }
-      std::cout << p->file << ": ok (" << p->sources.size() << " sources, lake " << p->lake_root << ")"
-                << std::endl;
+      std::cout << p->file << ": ok (" << p->sources.size() << " sources, lake " << p->lake_root
+                << ")" << std::endl;
       return kExitOk;
     };
   });

@@ -20,9 +20,12 @@ std::optional<config::Project> LoadProjectOrReport(const Context& ctx) {
 int ReportError(const Status& s) {
   std::cerr << "recmart: " << s.message() << std::endl;
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return kExitUsage;
-    case StatusCode::kDataLoss: return kExitDataLoss;
-    default: return kExitError;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kDataLoss:
+      return kExitDataLoss;
+    default:
+      return kExitError;
   }
 }
 

@@ -1,10 +1,9 @@
 #include "recmart/cli/output.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "recmart/lake/duckdb.h"
 
@@ -38,7 +37,8 @@ void PrintTable(std::ostream& os, const TextTable& t) {
   std::vector<size_t> w(t.headers.size());
   for (size_t c = 0; c < t.headers.size(); ++c) w[c] = Width(t.headers[c]);
   for (const auto& row : t.rows) {
-    for (size_t c = 0; c < row.size() && c < w.size(); ++c) w[c] = std::max(w[c], Width(row[c].value_or("NULL")));
+    for (size_t c = 0; c < row.size() && c < w.size(); ++c)
+      w[c] = std::max(w[c], Width(row[c].value_or("NULL")));
   }
   auto cell = [&](const std::string& s, size_t c) {
     std::string pad(w[c] - std::min(w[c], Width(s)), ' ');
@@ -113,9 +113,15 @@ void PrintJson(std::ostream& os, const TextTable& t) {
 
 void Print(std::ostream& os, const TextTable& t, OutputFormat f) {
   switch (f) {
-    case OutputFormat::kTable: PrintTable(os, t); break;
-    case OutputFormat::kCsv: PrintCsv(os, t); break;
-    case OutputFormat::kJson: PrintJson(os, t); break;
+    case OutputFormat::kTable:
+      PrintTable(os, t);
+      break;
+    case OutputFormat::kCsv:
+      PrintCsv(os, t);
+      break;
+    case OutputFormat::kJson:
+      PrintJson(os, t);
+      break;
   }
 }
 
@@ -125,7 +131,8 @@ std::string WithThousands(uint64_t n) {
   return s;
 }
 
-ProgressBar::ProgressBar(std::string label, bool enabled) : label_(std::move(label)), enabled_(enabled) {}
+ProgressBar::ProgressBar(std::string label, bool enabled)
+    : label_(std::move(label)), enabled_(enabled) {}
 ProgressBar::~ProgressBar() { Finish(); }
 
 void ProgressBar::Update(uint64_t done, uint64_t total) {

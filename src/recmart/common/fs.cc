@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -46,7 +46,8 @@ void GlobWalk(const fs::path& dir, const std::vector<std::string>& parts, size_t
   }
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (fnmatch(part.c_str(), name.c_str(), FNM_PERIOD) == 0) GlobWalk(it->path(), parts, i + 1, out);
+    if (fnmatch(part.c_str(), name.c_str(), FNM_PERIOD) == 0)
+      GlobWalk(it->path(), parts, i + 1, out);
   }
 }
 }  // namespace

@@ -2,7 +2,8 @@
 //
 // A Status is either OK (free to create and copy) or carries a code and a
 // one-line message meant for the person running recmart, e.g.
-//   Status::InvalidArgument("recmart.toml: sources[0].format: expected one of csv, tsv, jsonl, parquet")
+//   Status::InvalidArgument("recmart.toml: sources[0].format: expected one of csv, tsv, jsonl,
+//   parquet")
 // Exceptions never cross a module boundary: code that calls a throwing library
 // converts at the call site.
 //
@@ -43,9 +44,13 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message);
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {StatusCode::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) {
+    return {StatusCode::kAlreadyExists, std::move(msg)};
+  }
   static Status FailedPrecondition(std::string msg) {
     return {StatusCode::kFailedPrecondition, std::move(msg)};
   }
@@ -80,11 +85,13 @@ std::ostream& operator<<(std::ostream& os, const Status& s);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const Status& status) : v_(status) { assert(!status.ok()); }  // NOLINT: implicit by design
-  StatusOr(Status&& status) : v_(std::move(status)) {                     // NOLINT
+  StatusOr(const Status& status) : v_(status) {
+    assert(!status.ok());
+  }                                                    // NOLINT: implicit by design
+  StatusOr(Status&& status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok());
   }
-  StatusOr(const T& value) : v_(value) {}  // NOLINT
+  StatusOr(const T& value) : v_(value) {}        // NOLINT
   StatusOr(T&& value) : v_(std::move(value)) {}  // NOLINT
   template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
                                                     !std::is_same_v<std::decay_t<U>, Status> &&
@@ -94,9 +101,18 @@ class [[nodiscard]] StatusOr {
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? Status::OK() : std::get<Status>(v_); }
 
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -113,9 +129,9 @@ class [[nodiscard]] StatusOr {
 #define RECMART_CONCAT_(a, b) RECMART_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::recmart::Status recmart_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::recmart::Status recmart_status_ = (expr);        \
     if (!recmart_status_.ok()) return recmart_status_; \
   } while (0)
 

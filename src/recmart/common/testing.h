@@ -11,8 +11,10 @@ namespace recmart::testing {
 // EXPECT_THAT(status, StatusIs(StatusCode::kNotFound, HasSubstr("user")))
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   const Status s = [&] {
-    if constexpr (std::is_same_v<std::decay_t<arg_type>, Status>) return arg;
-    else return arg.status();
+    if constexpr (std::is_same_v<std::decay_t<arg_type>, Status>)
+      return arg;
+    else
+      return arg.status();
   }();
   *result_listener << "status is " << s.ToString();
   return s.code() == code &&
@@ -21,8 +23,10 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 
 MATCHER(IsOk, "") {
   const Status s = [&] {
-    if constexpr (std::is_same_v<std::decay_t<arg_type>, Status>) return arg;
-    else return arg.status();
+    if constexpr (std::is_same_v<std::decay_t<arg_type>, Status>)
+      return arg;
+    else
+      return arg.status();
   }();
   *result_listener << "status is " << s.ToString();
   return s.ok();
@@ -32,7 +36,7 @@ MATCHER(IsOk, "") {
 
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::recmart::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::recmart::testing::IsOk())
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                 \
-  auto RECMART_CONCAT_(statusor_, __LINE__) = (expr);                    \
-  ASSERT_OK(RECMART_CONCAT_(statusor_, __LINE__));                       \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)               \
+  auto RECMART_CONCAT_(statusor_, __LINE__) = (expr); \
+  ASSERT_OK(RECMART_CONCAT_(statusor_, __LINE__));    \
   lhs = std::move(RECMART_CONCAT_(statusor_, __LINE__)).value()

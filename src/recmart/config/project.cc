@@ -1,11 +1,11 @@
 #include "recmart/config/project.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 #include "recmart/common/fs.h"
 #include "recmart/config/project_template.h"
@@ -46,8 +46,9 @@ class TableReader {
 
   Status String(std::string_view key, std::string* out, bool required = false) {
     const toml::node* n = Get(key);
-    if (!n) return required ? Error(nullptr, key, "required key is missing (expected a string)")
-                            : Status::OK();
+    if (!n)
+      return required ? Error(nullptr, key, "required key is missing (expected a string)")
+                      : Status::OK();
     if (!n->is_string()) return Error(n, key, "expected a string");
     *out = n->as_string()->get();
     if (required && out->empty()) return Error(n, key, "expected a non-empty string");
@@ -60,8 +61,9 @@ class TableReader {
     if (!n->is_integer()) return Error(n, key, "expected an integer");
     int64_t v = n->as_integer()->get();
     if (v < lo || v > hi) {
-      return Error(n, key, "expected an integer from " + std::to_string(lo) + " to " +
-                               std::to_string(hi) + "; got " + std::to_string(v));
+      return Error(n, key,
+                   "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                       "; got " + std::to_string(v));
     }
     *out = v;
     return Status::OK();
@@ -71,9 +73,12 @@ class TableReader {
     const toml::node* n = Get(key);
     if (!n) return Status::OK();
     double v;
-    if (n->is_integer()) v = static_cast<double>(n->as_integer()->get());
-    else if (n->is_floating_point()) v = n->as_floating_point()->get();
-    else return Error(n, key, "expected a number");
+    if (n->is_integer())
+      v = static_cast<double>(n->as_integer()->get());
+    else if (n->is_floating_point())
+      v = n->as_floating_point()->get();
+    else
+      return Error(n, key, "expected a number");
     if (!(v >= lo && v <= hi)) {
       std::ostringstream os;
       os << "expected a number from " << lo << " to " << hi << "; got " << v;
@@ -115,8 +120,7 @@ class TableReader {
     if (!n->is_table()) return Error(n, key, "expected a table of name = \"value\" pairs");
     for (const auto& [k, v] : *n->as_table()) {
       if (!v.is_string()) {
-        return TableReader(*n->as_table(), Key(key), file_)
-            .Error(&v, k.str(), "expected a string");
+        return TableReader(*n->as_table(), Key(key), file_).Error(&v, k.str(), "expected a string");
       }
       (*out)[std::string(k.str())] = v.as_string()->get();
     }
@@ -157,8 +161,8 @@ class TableReader {
 bool ValidName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -166,8 +170,7 @@ bool Contains(const auto& range, std::string_view v) {
   return std::find(std::begin(range), std::end(range), v) != std::end(range);
 }
 
-Status ParseSource(const toml::table& t, size_t index, const std::string& file,
-                   SourceConfig* src) {
+Status ParseSource(const toml::table& t, size_t index, const std::string& file, SourceConfig* src) {
   TableReader r(t, "sources[" + std::to_string(index) + "]", file);
   RETURN_IF_ERROR(r.String("name", &src->name, /*required=*/true));
   if (!ValidName(src->name)) {
@@ -175,13 +178,17 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file,
                    "expected letters, digits, '_' or '-' (at most 64); got " + Quote(src->name));
   }
   int kind = -1;
-  if (!r.Get("kind")) return r.Error(nullptr, "kind", "required key is missing (expected one of events, transactions, items, users)");
+  if (!r.Get("kind"))
+    return r.Error(nullptr, "kind",
+                   "required key is missing (expected one of events, transactions, items, users)");
   RETURN_IF_ERROR(r.Choice("kind", {"events", "transactions", "items", "users"}, &kind));
   src->kind = static_cast<SourceKind>(kind);
   RETURN_IF_ERROR(r.String("path", &src->path, /*required=*/true));
 
   int format = -1;
-  if (!r.Get("format")) return r.Error(nullptr, "format", "required key is missing (expected one of csv, tsv, jsonl, parquet)");
+  if (!r.Get("format"))
+    return r.Error(nullptr, "format",
+                   "required key is missing (expected one of csv, tsv, jsonl, parquet)");
   RETURN_IF_ERROR(r.Choice("format", {"csv", "tsv", "jsonl", "parquet"}, &format));
   src->reader.format = static_cast<ingest::Format>(format);
   int compression = 0;
@@ -202,14 +209,14 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file,
   auto col_error = [&](std::string_view key, std::string_view expected) {
     TableReader cr(columns_node && columns_node->is_table() ? *columns_node->as_table() : t,
                    r.Key("columns"), file);
-    const toml::node* n = columns_node && columns_node->is_table()
-                              ? columns_node->as_table()->get(key) : nullptr;
+    const toml::node* n =
+        columns_node && columns_node->is_table() ? columns_node->as_table()->get(key) : nullptr;
     return cr.Error(n, key, expected);
   };
-  static const std::vector<std::string> kEventCols = {"USER_ID", "ITEM_ID", "TIMESTAMP",
+  static const std::vector<std::string> kEventCols = {"USER_ID",    "ITEM_ID",     "TIMESTAMP",
                                                       "EVENT_TYPE", "EVENT_VALUE", "SESSION_ID"};
-  static const std::vector<std::string> kTxCols = {"USER_ID",  "ITEM_ID",    "TIMESTAMP",
-                                                   "ORDER_ID", "QUANTITY",   "UNIT_PRICE",
+  static const std::vector<std::string> kTxCols = {"USER_ID",    "ITEM_ID",   "TIMESTAMP",
+                                                   "ORDER_ID",   "QUANTITY",  "UNIT_PRICE",
                                                    "EVENT_TYPE", "SESSION_ID"};
   std::vector<std::string> allowed;
   std::vector<std::string> required;
@@ -283,7 +290,8 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file,
   RETURN_IF_ERROR(r.StringMap("event_types", &et));
   for (const auto& [raw, canonical] : et) {
     std::string c = ingest::NormalizeEventType(canonical);
-    if (c.empty()) return r.Error(r.Get("event_types"), "event_types." + raw, "expected a non-empty event type");
+    if (c.empty())
+      return r.Error(r.Get("event_types"), "event_types." + raw, "expected a non-empty event type");
     src->event_types[ingest::NormalizeEventType(raw)] = c;
   }
 
@@ -292,12 +300,16 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file,
   RETURN_IF_ERROR(r.StringMap("user_columns", &src->user_columns));
   for (const auto& [k, v] : src->item_columns) {
     if (!Contains(kItemFields, k)) {
-      return r.Error(r.Get("item_columns"), "item_columns." + k, "unknown item field (expected one of TITLE, DESCRIPTION, CATEGORY_PATH, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, CREATION_TIMESTAMP)");
+      return r.Error(
+          r.Get("item_columns"), "item_columns." + k,
+          "unknown item field (expected one of TITLE, DESCRIPTION, CATEGORY_PATH, CATEGORY_L1, "
+          "CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, CREATION_TIMESTAMP)");
     }
   }
   for (const auto& [k, v] : src->user_columns) {
     if (!Contains(kUserFields, k)) {
-      return r.Error(r.Get("user_columns"), "user_columns." + k, "unknown user field (expected one of SEGMENT, COUNTRY, CREATION_TIMESTAMP)");
+      return r.Error(r.Get("user_columns"), "user_columns." + k,
+                     "unknown user field (expected one of SEGMENT, COUNTRY, CREATION_TIMESTAMP)");
     }
   }
   if ((src->kind == SourceKind::kItems || src->kind == SourceKind::kUsers) &&
@@ -354,19 +366,26 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file,
 
 std::string_view SourceKindName(SourceKind k) {
   switch (k) {
-    case SourceKind::kEvents: return "events";
-    case SourceKind::kTransactions: return "transactions";
-    case SourceKind::kItems: return "items";
-    case SourceKind::kUsers: return "users";
+    case SourceKind::kEvents:
+      return "events";
+    case SourceKind::kTransactions:
+      return "transactions";
+    case SourceKind::kItems:
+      return "items";
+    case SourceKind::kUsers:
+      return "users";
   }
   return "?";
 }
 
 std::string_view SchemaChangePolicyName(SchemaChangePolicy p) {
   switch (p) {
-    case SchemaChangePolicy::kLog: return "log";
-    case SchemaChangePolicy::kUpdate: return "update";
-    case SchemaChangePolicy::kFail: return "fail";
+    case SchemaChangePolicy::kLog:
+      return "log";
+    case SchemaChangePolicy::kUpdate:
+      return "update";
+    case SchemaChangePolicy::kFail:
+      return "fail";
   }
   return "?";
 }
@@ -411,15 +430,16 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
     TableReader pr(*n->as_table(), "project", file);
     RETURN_IF_ERROR(pr.String("name", &p.name));
     RETURN_IF_ERROR(pr.String("lake", &lake));
-    if (pr.Get("lake") && lake.empty()) return pr.Error(pr.Get("lake"), "lake", "expected a non-empty path");
+    if (pr.Get("lake") && lake.empty())
+      return pr.Error(pr.Get("lake"), "lake", "expected a non-empty path");
     RETURN_IF_ERROR(pr.String("catalog", &catalog));
     RETURN_IF_ERROR(pr.CheckNoUnknownKeys());
   } else {
     return r.Error(nullptr, "project", "required table [project] is missing");
   }
   p.lake_root = ResolvePath(dir, lake);
-  p.catalog_path = catalog.empty() ? ResolvePath(p.lake_root, "_recmart/catalog.db")
-                                   : ResolvePath(dir, catalog);
+  p.catalog_path =
+      catalog.empty() ? ResolvePath(p.lake_root, "_recmart/catalog.db") : ResolvePath(dir, catalog);
 
   if (const toml::node* n = r.Get("etl")) {
     if (!n->is_table()) return r.Error(n, "etl", "expected a table");
@@ -454,8 +474,10 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
   }
 
   const toml::node* sources = r.Get("sources");
-  if (!sources) return r.Error(nullptr, "sources", "no [[sources]] declared (expected at least one)");
-  if (!sources->is_array_of_tables()) return r.Error(sources, "sources", "expected [[sources]] tables");
+  if (!sources)
+    return r.Error(nullptr, "sources", "no [[sources]] declared (expected at least one)");
+  if (!sources->is_array_of_tables())
+    return r.Error(sources, "sources", "expected [[sources]] tables");
   std::set<std::string> names;
   size_t i = 0;
   for (const auto& node : *sources->as_array()) {
@@ -463,7 +485,8 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
     RETURN_IF_ERROR(ParseSource(*node.as_table(), i, file, &src));
     if (!names.insert(src.name).second) {
       TableReader sr(*node.as_table(), "sources[" + std::to_string(i) + "]", file);
-      return sr.Error(node.as_table()->get("name"), "name", "duplicate source name " + Quote(src.name));
+      return sr.Error(node.as_table()->get("name"), "name",
+                      "duplicate source name " + Quote(src.name));
     }
     p.sources.push_back(std::move(src));
     ++i;

@@ -39,8 +39,8 @@ inline constexpr char kUnitPrice[] = "UNIT_PRICE";
 // Item and user metadata fields (items/users sources, or carried on event rows
 // via item_columns/user_columns).
 inline constexpr std::string_view kItemFields[] = {
-    "TITLE", "DESCRIPTION", "CATEGORY_PATH", "CATEGORY_L1", "CATEGORY_L2", "CATEGORY_L3",
-    "BRAND", "PRICE",       "AVAILABLE",     "CREATION_TIMESTAMP"};
+    "TITLE",       "DESCRIPTION", "CATEGORY_PATH", "CATEGORY_L1", "CATEGORY_L2",
+    "CATEGORY_L3", "BRAND",       "PRICE",         "AVAILABLE",   "CREATION_TIMESTAMP"};
 inline constexpr std::string_view kUserFields[] = {"SEGMENT", "COUNTRY", "CREATION_TIMESTAMP"};
 
 // Explicit, documented rules for order lines (kind = transactions).

@@ -14,9 +14,12 @@ std::string CompressionOption(const config::SourceConfig& source, const std::str
     c = detected.ok() ? *detected : ingest::Compression::kNone;
   }
   switch (c) {
-    case ingest::Compression::kGzip: return "gzip";
-    case ingest::Compression::kZstd: return "zstd";
-    default: return "uncompressed";  // DuckDB's name, for read_csv and read_json alike
+    case ingest::Compression::kGzip:
+      return "gzip";
+    case ingest::Compression::kZstd:
+      return "zstd";
+    default:
+      return "uncompressed";  // DuckDB's name, for read_csv and read_json alike
   }
 }
 
@@ -36,7 +39,8 @@ std::string ReaderSql(const config::SourceConfig& source, const std::string& fil
     case ingest::Format::kJsonl:
       return "read_json(" + SqlString(file) +
              ", format = 'newline_delimited', sample_size = 20480, ignore_errors = true, "
-             "compression = " + SqlString(CompressionOption(source, file)) + ")";
+             "compression = " +
+             SqlString(CompressionOption(source, file)) + ")";
     case ingest::Format::kParquet:
       return "read_parquet(" + SqlString(file) + ")";
   }
@@ -48,8 +52,7 @@ std::string ReaderSql(const config::SourceConfig& source, const std::string& fil
 StatusOr<std::vector<catalog::ColumnSchema>> InferSchema(lake::Connection& conn,
                                                          const config::SourceConfig& source,
                                                          const std::string& file) {
-  StatusOr<lake::QueryResult> r =
-      conn.Query("DESCRIBE SELECT * FROM " + ReaderSql(source, file));
+  StatusOr<lake::QueryResult> r = conn.Query("DESCRIBE SELECT * FROM " + ReaderSql(source, file));
   if (!r.ok()) {
     return Status::InvalidArgument("source '" + source.name + "': cannot infer the schema of " +
                                    file + ": " + r.status().message());
@@ -67,7 +70,8 @@ StatusOr<CrawlFinding> CheckSchema(catalog::Catalog& catalog, lake::Connection& 
   f.source = source.name;
   f.file = file;
   ASSIGN_OR_RETURN(f.columns, InferSchema(conn, source, file));
-  ASSIGN_OR_RETURN(std::optional<catalog::SchemaVersion> current, catalog.CurrentSchema(source.name));
+  ASSIGN_OR_RETURN(std::optional<catalog::SchemaVersion> current,
+                   catalog.CurrentSchema(source.name));
   if (!current) {
     ASSIGN_OR_RETURN(f.version, catalog.AddSchemaVersion(source.name, f.columns, file, "current"));
     f.action = "new";
@@ -85,13 +89,15 @@ StatusOr<CrawlFinding> CheckSchema(catalog::Catalog& catalog, lake::Connection& 
       return Status::FailedPrecondition("source '" + source.name + "': " + what + " in " + file +
                                         "; on_schema_change = fail");
     case config::SchemaChangePolicy::kUpdate: {
-      ASSIGN_OR_RETURN(f.version, catalog.AddSchemaVersion(source.name, f.columns, file, "current"));
+      ASSIGN_OR_RETURN(f.version,
+                       catalog.AddSchemaVersion(source.name, f.columns, file, "current"));
       f.action = "updated";
       return f;
     }
     case config::SchemaChangePolicy::kLog: {
       // Record each distinct observed schema once, not once per file.
-      ASSIGN_OR_RETURN(std::vector<catalog::SchemaVersion> history, catalog.SchemaHistory(source.name));
+      ASSIGN_OR_RETURN(std::vector<catalog::SchemaVersion> history,
+                       catalog.SchemaHistory(source.name));
       for (const auto& v : history) {
         if (v.state == "observed" && v.columns == f.columns) {
           f.action = "logged";
@@ -99,7 +105,8 @@ StatusOr<CrawlFinding> CheckSchema(catalog::Catalog& catalog, lake::Connection& 
           return f;
         }
       }
-      ASSIGN_OR_RETURN(f.version, catalog.AddSchemaVersion(source.name, f.columns, file, "observed"));
+      ASSIGN_OR_RETURN(f.version,
+                       catalog.AddSchemaVersion(source.name, f.columns, file, "observed"));
       f.action = "logged";
       return f;
     }
@@ -112,15 +119,16 @@ StatusOr<std::vector<std::string>> SourceFiles(const config::Project& project,
   return ExpandGlob(source.path, project.dir);
 }
 
-StatusOr<std::vector<CrawlFinding>> CrawlProject(const config::Project& project,
-                                                 catalog::Catalog& catalog,
-                                                 const std::function<void(const std::string&)>& log) {
+StatusOr<std::vector<CrawlFinding>> CrawlProject(
+    const config::Project& project, catalog::Catalog& catalog,
+    const std::function<void(const std::string&)>& log) {
   ASSIGN_OR_RETURN(std::unique_ptr<lake::Database> db, lake::Database::Open(""));
   ASSIGN_OR_RETURN(lake::Connection conn, db->Connect());
   std::vector<CrawlFinding> out;
   for (const auto& source : project.sources) {
-    RETURN_IF_ERROR(catalog.UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
-                                         source.path, std::string(ingest::FormatName(source.reader.format))));
+    RETURN_IF_ERROR(
+        catalog.UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
+                             source.path, std::string(ingest::FormatName(source.reader.format))));
     ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project, source));
     if (files.empty()) {
       return Status::NotFound("source '" + source.name + "': no file matches " +
@@ -138,7 +146,8 @@ StatusOr<std::vector<CrawlFinding>> CrawlProject(const config::Project& project,
       ASSIGN_OR_RETURN(CrawlFinding f, CheckSchema(catalog, conn, source, file));
       if (!f.changes.empty() && log) {
         for (const auto& c : f.changes) {
-          log("source '" + source.name + "': " + c.ToString() + " in " + file + " (" + f.action + ")");
+          log("source '" + source.name + "': " + c.ToString() + " in " + file + " (" + f.action +
+              ")");
         }
       }
       out.push_back(std::move(f));

@@ -38,9 +38,9 @@ StatusOr<CrawlFinding> CheckSchema(catalog::Catalog& catalog, lake::Connection& 
 // Crawls every source of the project: registers it in the catalog and checks
 // its files that are not yet processed (or, when all are, its newest file).
 // `log` receives one line per schema change.
-StatusOr<std::vector<CrawlFinding>> CrawlProject(const config::Project& project,
-                                                 catalog::Catalog& catalog,
-                                                 const std::function<void(const std::string&)>& log);
+StatusOr<std::vector<CrawlFinding>> CrawlProject(
+    const config::Project& project, catalog::Catalog& catalog,
+    const std::function<void(const std::string&)>& log);
 
 // The files a source's path/glob matches now, sorted.
 StatusOr<std::vector<std::string>> SourceFiles(const config::Project& project,

@@ -1,16 +1,17 @@
 #include "recmart/etl/pipeline.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "recmart/common/fs.h"
 #include "recmart/etl/record_builder.h"
@@ -30,7 +31,7 @@ constexpr size_t kMaxRawBytes = 64 * 1024;
 constexpr char kStagingSchema[] = R"sql(
 CREATE TABLE run_files (FILE_IDX BIGINT, SOURCE VARCHAR, PATH VARCHAR);
 CREATE TABLE staged_events (USER_ID VARCHAR, ITEM_ID VARCHAR, TS BIGINT, EVENT_TYPE VARCHAR,
-  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT);
+  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT, K1 BIGINT, K2 BIGINT);
 CREATE TABLE staged_items (ITEM_ID VARCHAR, TITLE VARCHAR, DESCRIPTION VARCHAR,
   CATEGORY_L1 VARCHAR, CATEGORY_L2 VARCHAR, CATEGORY_L3 VARCHAR, BRAND VARCHAR, PRICE DOUBLE,
   AVAILABLE VARCHAR, CREATION_TIMESTAMP BIGINT, UPDATED_AT BIGINT, SEQ BIGINT);
@@ -52,7 +53,9 @@ struct FileTask {
 struct DayKey {
   size_t source;
   int64_t day;
-  bool operator<(const DayKey& o) const { return source != o.source ? source < o.source : day < o.day; }
+  bool operator<(const DayKey& o) const {
+    return source != o.source ? source < o.source : day < o.day;
+  }
 };
 
 struct Counters {
@@ -79,16 +82,22 @@ std::string DayString(int64_t day) { return day == kUndated ? "" : ingest::Forma
 
 // Sets an optional string column.
 void SetOpt(lake::Appender& a, size_t col, const std::optional<std::string_view>& v) {
-  if (v) a.SetString(col, *v);
-  else a.SetNull(col);
+  if (v)
+    a.SetString(col, *v);
+  else
+    a.SetNull(col);
 }
 void SetOpt(lake::Appender& a, size_t col, const std::optional<double>& v) {
-  if (v) a.SetDouble(col, *v);
-  else a.SetNull(col);
+  if (v)
+    a.SetDouble(col, *v);
+  else
+    a.SetNull(col);
 }
 void SetOpt(lake::Appender& a, size_t col, const std::optional<int64_t>& v) {
-  if (v) a.SetInt64(col, *v);
-  else a.SetNull(col);
+  if (v)
+    a.SetInt64(col, *v);
+  else
+    a.SetNull(col);
 }
 
 // Reads files off a shared queue into the staging tables. One per thread,
@@ -99,10 +108,25 @@ class IngestWorker {
       : project_(project), conn_(std::move(conn)) {}
 
   Status Open() {
-    ASSIGN_OR_RETURN(events_, conn_.CreateAppender("staged_events", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar, ColumnType::kBigint}));
-    ASSIGN_OR_RETURN(items_, conn_.CreateAppender("staged_items", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
-    ASSIGN_OR_RETURN(users_, conn_.CreateAppender("staged_users", {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
-    ASSIGN_OR_RETURN(quarantine_, conn_.CreateAppender("staged_quarantine", {ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBlob}));
+    ASSIGN_OR_RETURN(events_, conn_.CreateAppender(
+                                  "staged_events",
+                                  {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint,
+                                   ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar,
+                                   ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(items_, conn_.CreateAppender(
+                                 "staged_items",
+                                 {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar,
+                                  ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar,
+                                  ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar,
+                                  ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(
+        users_, conn_.CreateAppender("staged_users", {ColumnType::kVarchar, ColumnType::kVarchar,
+                                                      ColumnType::kVarchar, ColumnType::kBigint,
+                                                      ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(quarantine_, conn_.CreateAppender("staged_quarantine",
+                                                       {ColumnType::kBigint, ColumnType::kVarchar,
+                                                        ColumnType::kVarchar, ColumnType::kVarchar,
+                                                        ColumnType::kBlob}));
     return Status::OK();
   }
 
@@ -122,12 +146,14 @@ class IngestWorker {
       ++rows;
       int64_t seq = (task.file_idx << kLineBits) | static_cast<int64_t>(row.line);
       if (row.error != ingest::RowError::kNone) {
-        RETURN_IF_ERROR(Quarantine(task, seq, kUndated, ingest::RowErrorName(row.error), row.error_detail, row.raw));
+        RETURN_IF_ERROR(Quarantine(task, seq, kUndated, ingest::RowErrorName(row.error),
+                                   row.error_detail, row.raw));
       } else {
         builder.Build(row, &out);
         int64_t day = out.event_day ? *out.event_day : kUndated;
         if (out.rejection) {
-          RETURN_IF_ERROR(Quarantine(task, seq, day, out.rejection->reason, out.rejection->detail, row.raw));
+          RETURN_IF_ERROR(
+              Quarantine(task, seq, day, out.rejection->reason, out.rejection->detail, row.raw));
         } else {
           RETURN_IF_ERROR(Append(out, seq));
           counters_.raw[{task.source_index, day}]++;
@@ -162,10 +188,14 @@ class IngestWorker {
     quarantine_.SetInt64(0, seq);
     quarantine_.SetString(1, reason);
     // The detail quotes values from the row: keep it valid UTF-8 for VARCHAR.
-    if (ingest::IsValidUtf8(detail)) quarantine_.SetString(2, detail);
-    else quarantine_.SetString(2, "(detail not shown: it contains invalid UTF-8)");
-    if (day == kUndated) quarantine_.SetNull(3);
-    else quarantine_.SetString(3, ingest::FormatDate(day));
+    if (ingest::IsValidUtf8(detail))
+      quarantine_.SetString(2, detail);
+    else
+      quarantine_.SetString(2, "(detail not shown: it contains invalid UTF-8)");
+    if (day == kUndated)
+      quarantine_.SetNull(3);
+    else
+      quarantine_.SetString(3, ingest::FormatDate(day));
     quarantine_.SetString(4, raw.substr(0, kMaxRawBytes));
     return quarantine_.EndRow();
   }
@@ -178,9 +208,14 @@ class IngestWorker {
       events_.SetInt64(2, e.timestamp);
       events_.SetString(3, e.event_type);
       SetOpt(events_, 4, e.event_value);
-      if (e.session_id.empty()) events_.SetNull(5);
-      else events_.SetString(5, e.session_id);
+      if (e.session_id.empty())
+        events_.SetNull(5);
+      else
+        events_.SetString(5, e.session_id);
       events_.SetInt64(6, seq);
+      XXH128_hash_t key = EventKey(e);
+      events_.SetInt64(7, static_cast<int64_t>(key.low64));
+      events_.SetInt64(8, static_cast<int64_t>(key.high64));
       RETURN_IF_ERROR(events_.EndRow());
     }
     if (out.has_item && ItemChanged(out.item)) {
@@ -212,6 +247,32 @@ class IngestWorker {
     return Status::OK();
   }
 
+  // The identity of an event for de-duplication: a 128-bit hash of every
+  // canonical field, so that SQL groups two integers instead of six strings.
+  // Distinct events sharing a key (odds about n^2 / 2^129) are detected, not
+  // merged: see the collision check in Transform().
+  XXH128_hash_t EventKey(const BuiltEvent& e) {
+    key_buffer_.clear();
+    auto field = [&](std::string_view v) {
+      uint32_t n = static_cast<uint32_t>(v.size());
+      key_buffer_.append(reinterpret_cast<const char*>(&n), sizeof n);
+      key_buffer_.append(v);
+    };
+    field(e.user_id);
+    field(e.item_id);
+    key_buffer_.append(reinterpret_cast<const char*>(&e.timestamp), sizeof e.timestamp);
+    field(e.event_type);
+    if (e.event_value) {
+      double v = *e.event_value == 0 ? 0.0 : *e.event_value;  // -0.0 equals 0.0 in SQL
+      key_buffer_.push_back(1);
+      key_buffer_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    } else {
+      key_buffer_.push_back(0);
+    }
+    field(e.session_id);
+    return XXH3_128bits(key_buffer_.data(), key_buffer_.size());
+  }
+
   // Metadata carried on event rows repeats on every event of an item. Only a
   // record whose values differ from the last one this worker staged for the
   // same id is staged (the newest-wins merge in SQL gives the same result);
@@ -226,25 +287,29 @@ class IngestWorker {
     }
     return h;
   }
-  bool Changed(std::unordered_map<std::string, uint64_t>& memo, std::string_view id, uint64_t fp) {
+  // Keyed by a hash of the id: a collision only costs an extra staged record
+  // (the SQL merge gives the same result), never a lost one.
+  bool Changed(std::unordered_map<uint64_t, uint64_t>& memo, std::string_view id, uint64_t fp) {
     if (memo.size() > kMemoLimit) memo.clear();
-    auto [it, inserted] = memo.try_emplace(std::string(id), fp);
+    auto [it, inserted] = memo.try_emplace(XXH3_64bits(id.data(), id.size()), fp);
     if (inserted) return true;
     if (it->second == fp) return false;
     it->second = fp;
     return true;
   }
+  template <typename T>
+  static std::optional<std::string_view> Bytes(const std::optional<T>& v) {
+    if (!v) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(&*v), sizeof(T));
+  }
   bool ItemChanged(const BuiltItem& it) {
-    std::string price = it.price ? std::to_string(*it.price) : std::string("\x01");
-    std::string created = it.creation_timestamp ? std::to_string(*it.creation_timestamp) : std::string("\x01");
-    uint64_t fp = Fingerprint({it.title, it.description, it.category_l1, it.category_l2,
-                               it.category_l3, it.brand, it.available,
-                               std::string_view(price), std::string_view(created)});
+    uint64_t fp =
+        Fingerprint({it.title, it.description, it.category_l1, it.category_l2, it.category_l3,
+                     it.brand, it.available, Bytes(it.price), Bytes(it.creation_timestamp)});
     return Changed(item_memo_, it.item_id, fp);
   }
   bool UserChanged(const BuiltUser& u) {
-    std::string created = u.creation_timestamp ? std::to_string(*u.creation_timestamp) : std::string("\x01");
-    uint64_t fp = Fingerprint({u.segment, u.country, std::string_view(created)});
+    uint64_t fp = Fingerprint({u.segment, u.country, Bytes(u.creation_timestamp)});
     return Changed(user_memo_, u.user_id, fp);
   }
 
@@ -252,7 +317,8 @@ class IngestWorker {
   lake::Connection conn_;
   lake::Appender events_, items_, users_, quarantine_;
   Counters counters_;
-  std::unordered_map<std::string, uint64_t> item_memo_, user_memo_;
+  std::unordered_map<uint64_t, uint64_t> item_memo_, user_memo_;
+  std::string key_buffer_;
 };
 
 std::string FileList(const std::vector<std::string>& paths) {
@@ -324,6 +390,7 @@ class EtlRun {
   std::set<std::string> affected_days_;  // "event_date=YYYY-MM-DD"
   std::vector<catalog::ReconRow> recon_;
   std::vector<catalog::QuarantineCount> reasons_;
+  uint64_t staged_rows_ = 0;  // rows in staged_events before de-duplication
   nlohmann::json stats_ = nlohmann::json::object();
 };
 
@@ -376,8 +443,11 @@ Status EtlRun::Discover() {
     for (const auto& f : files) {
       ASSIGN_OR_RETURN(FileStat st, StatFile(f));
       auto it = by_path.find(f);
-      if (it != by_path.end() && it->second->size == st.size && it->second->mtime_ns == st.mtime_ns) continue;
-      if (it != by_path.end()) Log("source '" + source.name + "': " + f + " changed since it was processed; reading it again");
+      if (it != by_path.end() && it->second->size == st.size && it->second->mtime_ns == st.mtime_ns)
+        continue;
+      if (it != by_path.end())
+        Log("source '" + source.name + "': " + f +
+            " changed since it was processed; reading it again");
       tasks_.push_back({s, ++file_idx, f, st});
       result_.input_bytes += st.size;
     }
@@ -389,8 +459,9 @@ Status EtlRun::Discover() {
 Status EtlRun::CheckSchemas() {
   for (size_t s = 0; s < project_.sources.size(); ++s) {
     const config::SourceConfig& source = project_.sources[s];
-    RETURN_IF_ERROR(catalog_->UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
-                                           source.path, std::string(ingest::FormatName(source.reader.format))));
+    RETURN_IF_ERROR(
+        catalog_->UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
+                               source.path, std::string(ingest::FormatName(source.reader.format))));
     for (const auto& t : tasks_) {
       if (t.source_index != s) continue;
       if (t.stat.size == 0) continue;  // nothing to infer; the reader accounts for it
@@ -403,7 +474,8 @@ Status EtlRun::CheckSchemas() {
         continue;
       }
       for (const auto& c : f->changes) {
-        Log("source '" + source.name + "': " + c.ToString() + " in " + t.path + " (" + f->action + ")");
+        Log("source '" + source.name + "': " + c.ToString() + " in " + t.path + " (" + f->action +
+            ")");
       }
       result_.schema.push_back(std::move(*f));
     }
@@ -413,7 +485,9 @@ Status EtlRun::CheckSchemas() {
 
 Status EtlRun::Ingest() {
   {
-    ASSIGN_OR_RETURN(lake::Appender files, conn_->CreateAppender("run_files", {ColumnType::kBigint, ColumnType::kVarchar, ColumnType::kVarchar}));
+    ASSIGN_OR_RETURN(lake::Appender files,
+                     conn_->CreateAppender("run_files", {ColumnType::kBigint, ColumnType::kVarchar,
+                                                         ColumnType::kVarchar}));
     for (const auto& t : tasks_) {
       files.SetInt64(0, t.file_idx);
       files.SetString(1, project_.sources[t.source_index].name);
@@ -427,7 +501,9 @@ Status EtlRun::Ingest() {
   // Large files first so that the threads finish together.
   std::vector<const FileTask*> queue;
   for (const auto& t : tasks_) queue.push_back(&t);
-  std::stable_sort(queue.begin(), queue.end(), [](const FileTask* a, const FileTask* b) { return a->stat.size > b->stat.size; });
+  std::stable_sort(queue.begin(), queue.end(), [](const FileTask* a, const FileTask* b) {
+    return a->stat.size > b->stat.size;
+  });
 
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   size_t threads = project_.etl.threads > 0 ? static_cast<size_t>(project_.etl.threads) : hw;
@@ -484,84 +560,130 @@ Status EtlRun::Ingest() {
 
 Status EtlRun::Transform() {
   const int64_t gap = static_cast<int64_t>(project_.etl.session_gap_minutes) * 60;
+  const std::string shift = std::to_string(kLineBits);
   const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
-  // 1. Exact duplicates within the run: one row per distinct event, keeping
-  //    the earliest (file, line) as its lineage.
+  const std::string event_date = "CAST(make_timestamp(TS * 1000000) AS DATE)";
+
+  // Everything the readers handed over must be in the staging table.
+  ASSIGN_OR_RETURN(staged_rows_, Count("SELECT count(*) FROM staged_events"));
+
+  // 1. Exact duplicates within the run: group by the 128-bit event key (see
+  //    IngestWorker::EventKey) and delete all but the earliest (file, line)
+  //    of each duplicated key, in place. Distinct events that share a key
+  //    would be a hash collision: checked, and the run fails rather than
+  //    merge them.
   RETURN_IF_ERROR(conn_->Execute(
-      "CREATE TABLE ev AS SELECT USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, SESSION_ID, "
-      "min(SEQ) AS SEQ FROM staged_events GROUP BY USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
-      "SESSION_ID"));
-  // 2. …and against the lake: events already in the partitions this run touches.
-  ASSIGN_OR_RETURN(lake::QueryResult days, conn_->Query(
-      "SELECT DISTINCT strftime(make_timestamp(TS * 1000000), '%Y-%m-%d') FROM ev"));
-  for (size_t r = 0; r < days.row_count(); ++r) affected_days_.insert("event_date=" + days.GetString(0, r).value_or(""));
+      "CREATE TABLE dup AS SELECT K1, K2, min(SEQ) AS KEEP FROM staged_events GROUP BY K1, K2 "
+      "HAVING count(*) > 1"));
+  ASSIGN_OR_RETURN(uint64_t dup_keys, Count("SELECT count(*) FROM dup"));
+  if (dup_keys > 0) {
+    ASSIGN_OR_RETURN(uint64_t collisions,
+                     Count("SELECT count(*) FROM (SELECT K1, K2 FROM staged_events JOIN dup USING "
+                           "(K1, K2) GROUP BY K1, K2 "
+                           "HAVING count(DISTINCT (USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
+                           "SESSION_ID)) > 1)"));
+    if (collisions > 0) {
+      return Status::Internal("event key collision between distinct events (" +
+                              std::to_string(collisions) + " keys); nothing committed");
+    }
+    RETURN_IF_ERROR(
+        conn_->Execute("DELETE FROM staged_events USING dup WHERE staged_events.K1 = dup.K1 AND "
+                       "staged_events.K2 = dup.K2 AND staged_events.SEQ <> dup.KEEP"));
+  }
+  // 2. …and against the lake: events already in the partitions this run
+  //    touches (a file delivered twice, a file that grew). An event without a
+  //    session in its source matches the same event with a derived session.
+  for (const auto& [key, n] : counters_.staged) {
+    auto kind = project_.sources[key.source].kind;
+    if ((kind == config::SourceKind::kEvents || kind == config::SourceKind::kTransactions) &&
+        key.day != kUndated) {
+      affected_days_.insert("event_date=" + ingest::FormatDate(key.day));
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> existing, LiveFiles("interactions", &affected_days_));
   if (!existing.empty()) {
     RETURN_IF_ERROR(conn_->Execute(
-        "CREATE TABLE ev_new AS SELECT ev.* FROM ev ANTI JOIN (SELECT USER_ID, ITEM_ID, \"TIMESTAMP\" AS TS, "
-        "EVENT_TYPE, EVENT_VALUE, SESSION_ID FROM read_parquet(" + FileList(existing) + ")) old "
-        "ON ev.USER_ID = old.USER_ID AND ev.ITEM_ID = old.ITEM_ID AND ev.TS = old.TS AND "
-        "ev.EVENT_TYPE = old.EVENT_TYPE AND ev.EVENT_VALUE IS NOT DISTINCT FROM old.EVENT_VALUE AND "
-        "(ev.SESSION_ID IS NULL OR ev.SESSION_ID = old.SESSION_ID); "
-        "DROP TABLE ev; ALTER TABLE ev_new RENAME TO ev;"));
+        "DELETE FROM staged_events USING (SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, "
+        "EVENT_VALUE, "
+        "SESSION_ID FROM read_parquet(" +
+        FileList(existing) +
+        ")) old "
+        "WHERE staged_events.USER_ID = old.USER_ID AND staged_events.ITEM_ID = old.ITEM_ID AND "
+        "staged_events.TS = old.\"TIMESTAMP\" AND staged_events.EVENT_TYPE = old.EVENT_TYPE AND "
+        "staged_events.EVENT_VALUE IS NOT DISTINCT FROM old.EVENT_VALUE AND "
+        "(staged_events.SESSION_ID IS NULL OR staged_events.SESSION_ID = old.SESSION_ID)"));
   }
-  // 3. Curated events with lineage; sessions derived by inactivity gap for
-  //    events whose source has none (id = user@start-time, stable for the
-  //    same events).
-  RETURN_IF_ERROR(conn_->Execute(
-      "CREATE TABLE fin AS "
-      "WITH with_session AS ("
-      "  SELECT * FROM ev WHERE SESSION_ID IS NOT NULL"
-      "), no_session AS ("
-      "  SELECT *, CASE WHEN lag(TS) OVER w IS NULL OR TS - lag(TS) OVER w > " + std::to_string(gap) +
-      "    THEN TS END AS START FROM ev WHERE SESSION_ID IS NULL WINDOW w AS (PARTITION BY USER_ID ORDER BY TS, SEQ)"
-      "), derived AS ("
-      "  SELECT USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
-      "    USER_ID || '@' || CAST(max(START) OVER (PARTITION BY USER_ID ORDER BY TS, SEQ ROWS UNBOUNDED PRECEDING) AS VARCHAR) AS SESSION_ID, SEQ "
-      "  FROM no_session"
-      "), all_events AS (SELECT * FROM with_session UNION ALL SELECT * FROM derived) "
-      "SELECT e.USER_ID, e.ITEM_ID, e.TS AS \"TIMESTAMP\", e.EVENT_TYPE, e.EVENT_VALUE, e.SESSION_ID, "
-      "  f.SOURCE, f.PATH AS SOURCE_FILE, e.SEQ & " + mask + " AS SOURCE_ROW, "
-      "  CAST(make_timestamp(e.TS * 1000000) AS DATE) AS event_date "
-      "FROM all_events e JOIN run_files f ON f.FILE_IDX = e.SEQ >> " + std::to_string(kLineBits)));
+  // 3. Sessions for events whose source has none: a new session after an
+  //    inactivity gap; id = user@start-time, stable for the same events.
+  ASSIGN_OR_RETURN(uint64_t sessionless,
+                   Count("SELECT count(*) FROM staged_events WHERE SESSION_ID IS NULL"));
+  if (sessionless > 0) {
+    RETURN_IF_ERROR(conn_->Execute(
+        "UPDATE staged_events SET SESSION_ID = d.SID FROM ("
+        "  SELECT SEQ, USER_ID || '@' || CAST(max(START) OVER (PARTITION BY USER_ID ORDER BY TS, "
+        "SEQ "
+        "    ROWS UNBOUNDED PRECEDING) AS VARCHAR) AS SID FROM ("
+        "    SELECT SEQ, USER_ID, TS, CASE WHEN lag(TS) OVER w IS NULL OR TS - lag(TS) OVER w > " +
+        std::to_string(gap) +
+        " THEN TS END AS START FROM staged_events WHERE SESSION_ID IS NULL "
+        "    WINDOW w AS (PARTITION BY USER_ID ORDER BY TS, SEQ))) d "
+        "WHERE staged_events.SEQ = d.SEQ"));
+  }
 
   // 4. interactions: append-only, one new file per touched partition.
   RETURN_IF_ERROR(Stage("interactions",
-      "SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, EVENT_VALUE, SESSION_ID, SOURCE, "
-      "SOURCE_FILE, SOURCE_ROW, event_date FROM fin"));
+                        "SELECT USER_ID, ITEM_ID, TS AS \"TIMESTAMP\", EVENT_TYPE, EVENT_VALUE, "
+                        "SESSION_ID, f.SOURCE, "
+                        "f.PATH AS SOURCE_FILE, SEQ & " +
+                            mask + " AS SOURCE_ROW, " + event_date +
+                            " AS event_date "
+                            "FROM staged_events e JOIN run_files f ON f.FILE_IDX = e.SEQ >> " +
+                            shift));
 
-  // 5. user_item_daily: this run's events aggregated per day, user and item
-  //    (a delta: readers sum over runs).
+  // 5. user_item_daily: this run's events per day, user and item (a delta:
+  //    readers sum over runs). Kept in memory too for the tables below.
   std::string weight = "CASE EVENT_TYPE";
   for (const auto& [type, w] : project_.matrix.weights) {
     weight += " WHEN " + SqlString(type) + " THEN CAST(" + std::to_string(w) + " AS DOUBLE)";
   }
   weight += " ELSE CAST(0 AS DOUBLE) END";
   if (project_.matrix.weights.empty()) weight = "CAST(0 AS DOUBLE)";
-  RETURN_IF_ERROR(Stage("user_item_daily",
-      "SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = 'view') AS VIEWS, "
+  RETURN_IF_ERROR(conn_->Execute(
+      "CREATE TABLE uid_new AS SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = "
+      "'view') AS VIEWS, "
       "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
       "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') AS PURCHASES, count(*) AS EVENTS, "
-      "coalesce(" + ExactSum("EVENT_VALUE", "EVENT_TYPE = 'purchase'") + ", 0) AS REVENUE, " +
-      ExactSum(weight) + " AS SCORE_RAW, min(\"TIMESTAMP\") AS FIRST_TS, max(\"TIMESTAMP\") AS LAST_TS, " +
-      std::to_string(run_id_) + " AS RUN_ID, event_date FROM fin GROUP BY event_date, USER_ID, ITEM_ID"));
+      "coalesce(" +
+      ExactSum("EVENT_VALUE", "EVENT_TYPE = 'purchase'") + ", 0) AS REVENUE, " + ExactSum(weight) +
+      " AS SCORE_RAW, min(TS) AS FIRST_TS, max(TS) AS LAST_TS, " + std::to_string(run_id_) +
+      "::BIGINT AS RUN_ID, " + event_date +
+      " AS event_date "
+      "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID"));
+  RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new"));
 
   const lake::TableDef& uid = *lake::FindTable("user_item_daily");
-  ASSIGN_OR_RETURN(std::vector<std::string> uid_live, LiveFiles("user_item_daily"));
-  std::vector<std::string> uid_all = uid_live;
-  for (const auto& p : StagedPaths("user_item_daily")) uid_all.push_back(p);
-  std::string uid_rel = FilesRelation(uid, uid_all);
+  constexpr char kUidColumns[] =
+      "USER_ID, ITEM_ID, VIEWS, ADD_TO_CARTS, PURCHASES, EVENTS, REVENUE, SCORE_RAW, FIRST_TS, "
+      "LAST_TS, "
+      "RUN_ID, event_date";
+  auto with_new = [&](const std::vector<std::string>& live) {
+    return "(SELECT " + std::string(kUidColumns) + " FROM " + FilesRelation(uid, live) +
+           " UNION ALL SELECT " + kUidColumns + " FROM uid_new)";
+  };
 
   // 6. daily_item_stats: recomputed for the days this run touched.
   if (!affected_days_.empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::string> uid_days, LiveFiles("user_item_daily", &affected_days_));
-    for (const auto& p : StagedPaths("user_item_daily")) uid_days.push_back(p);
-    RETURN_IF_ERROR(Stage("daily_item_stats",
+    ASSIGN_OR_RETURN(std::vector<std::string> uid_days,
+                     LiveFiles("user_item_daily", &affected_days_));
+    RETURN_IF_ERROR(Stage(
+        "daily_item_stats",
         "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " + ExactSum("REVENUE") + " AS REVENUE, "
-        "count(DISTINCT USER_ID) AS USERS, event_date FROM " + FilesRelation(uid, uid_days) +
-        " GROUP BY event_date, ITEM_ID"));
-    ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats, catalog_->LiveFiles("daily_item_stats"));
+        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
+            ExactSum("REVENUE") +
+            " AS REVENUE, count(DISTINCT USER_ID) AS USERS, event_date FROM " + with_new(uid_days) +
+            " GROUP BY event_date, ITEM_ID"));
+    ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats,
+                     catalog_->LiveFiles("daily_item_stats"));
     for (const auto& f : old_stats) {
       if (affected_days_.count(f.partition)) removed_.push_back(f.path);
     }
@@ -569,17 +691,26 @@ Status EtlRun::Transform() {
 
   // 7. interaction_matrix: all time, from user_item_daily, with time decay
   //    measured from the newest event in the lake.
+  ASSIGN_OR_RETURN(std::vector<std::string> uid_live, LiveFiles("user_item_daily"));
   std::string decay = "1.0";
   if (project_.matrix.half_life_days > 0) {
-    decay = "pow(0.5, (ref.T - LAST_TS) / 86400.0 / " + std::to_string(project_.matrix.half_life_days) + ")";
+    decay = "pow(0.5, (ref.T - LAST_TS) / 86400.0 / " +
+            std::to_string(project_.matrix.half_life_days) + ")";
   }
   RETURN_IF_ERROR(Stage("interaction_matrix",
-      "WITH d AS (SELECT * FROM " + uid_rel + "), ref AS (SELECT max(LAST_TS) AS T FROM d) "
-      "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-      "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " + ExactSum("REVENUE") + " AS REVENUE, "
-      "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, " + ExactSum("SCORE_RAW * " + decay) + " AS SCORE "
-      "FROM d, ref GROUP BY USER_ID, ITEM_ID"));
-  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_matrix, catalog_->LiveFiles("interaction_matrix"));
+                        "WITH d AS (SELECT * FROM " + with_new(uid_live) +
+                            "), ref AS (SELECT max(LAST_TS) AS T FROM d) "
+                            "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, "
+                            "sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
+                            "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
+                            ExactSum("REVENUE") +
+                            " AS REVENUE, "
+                            "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, " +
+                            ExactSum("SCORE_RAW * " + decay) +
+                            " AS SCORE "
+                            "FROM d, ref GROUP BY USER_ID, ITEM_ID"));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_matrix,
+                   catalog_->LiveFiles("interaction_matrix"));
   for (const auto& f : old_matrix) removed_.push_back(f.path);
 
   // 8. items and users: the newest non-null value of each field wins.
@@ -590,81 +721,101 @@ Status EtlRun::Transform() {
     return std::string("arg_max(") + col + ", K) FILTER (WHERE " + col + " IS NOT NULL) AS " + col;
   };
   RETURN_IF_ERROR(Stage("items",
-      "WITH recs AS ("
-      "  SELECT ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
-      "    CREATION_TIMESTAMP, UPDATED_AT, SOURCE, (coalesce(UPDATED_AT, 0)::HUGEINT << 66) AS K FROM " + items_rel +
-      "  UNION ALL "
-      "  SELECT s.ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
-      "    CREATION_TIMESTAMP, UPDATED_AT, f.SOURCE, (coalesce(UPDATED_AT, 0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
-      "  FROM staged_items s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " + std::to_string(kLineBits) +
-      "  UNION ALL "
-      "  SELECT DISTINCT ITEM_ID, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1::HUGEINT FROM fin"
-      ") SELECT ITEM_ID, " + pick("TITLE") + ", " + pick("DESCRIPTION") + ", " + pick("CATEGORY_L1") + ", " +
-      pick("CATEGORY_L2") + ", " + pick("CATEGORY_L3") + ", " + pick("BRAND") + ", " + pick("PRICE") + ", " +
-      pick("AVAILABLE") + ", " + pick("CREATION_TIMESTAMP") + ", max(UPDATED_AT) AS UPDATED_AT, " +
-      "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM recs GROUP BY ITEM_ID"));
+                        "WITH recs AS ("
+                        "  SELECT ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, "
+                        "CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
+                        "    CREATION_TIMESTAMP, UPDATED_AT, SOURCE, (coalesce(UPDATED_AT, "
+                        "0)::HUGEINT << 66) AS K FROM " +
+                            items_rel +
+                            "  UNION ALL "
+                            "  SELECT s.ITEM_ID, TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, "
+                            "CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
+                            "    CREATION_TIMESTAMP, UPDATED_AT, f.SOURCE, (coalesce(UPDATED_AT, "
+                            "0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
+                            "  FROM staged_items s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " +
+                            shift +
+                            "  UNION ALL "
+                            "  SELECT DISTINCT ITEM_ID, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+                            "NULL, NULL, NULL, NULL, -1::HUGEINT FROM uid_new"
+                            ") SELECT ITEM_ID, " +
+                            pick("TITLE") + ", " + pick("DESCRIPTION") + ", " +
+                            pick("CATEGORY_L1") + ", " + pick("CATEGORY_L2") + ", " +
+                            pick("CATEGORY_L3") + ", " + pick("BRAND") + ", " + pick("PRICE") +
+                            ", " + pick("AVAILABLE") + ", " + pick("CREATION_TIMESTAMP") +
+                            ", max(UPDATED_AT) AS UPDATED_AT, " +
+                            "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM "
+                            "recs GROUP BY ITEM_ID"));
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_items, catalog_->LiveFiles("items"));
   for (const auto& f : old_items) removed_.push_back(f.path);
 
   ASSIGN_OR_RETURN(std::string users_rel, lake_->TableRelation(*lake::FindTable("users")));
-  RETURN_IF_ERROR(Stage("users",
-      "WITH recs AS ("
-      "  SELECT USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, FIRST_SEEN, LAST_SEEN, UPDATED_AT, SOURCE, "
-      "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) AS K FROM " + users_rel +
-      "  UNION ALL "
-      "  SELECT s.USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, NULL, NULL, UPDATED_AT, f.SOURCE, "
-      "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
-      "  FROM staged_users s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " + std::to_string(kLineBits) +
-      "  UNION ALL "
-      "  SELECT USER_ID, NULL, NULL, NULL, min(\"TIMESTAMP\"), max(\"TIMESTAMP\"), NULL, NULL, -1::HUGEINT FROM fin GROUP BY USER_ID"
-      ") SELECT USER_ID, " + pick("SEGMENT") + ", " + pick("COUNTRY") + ", " + pick("CREATION_TIMESTAMP") +
-      ", min(FIRST_SEEN) AS FIRST_SEEN, max(LAST_SEEN) AS LAST_SEEN, max(UPDATED_AT) AS UPDATED_AT, "
-      "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM recs GROUP BY USER_ID"));
+  RETURN_IF_ERROR(
+      Stage("users",
+            "WITH recs AS ("
+            "  SELECT USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, FIRST_SEEN, LAST_SEEN, "
+            "UPDATED_AT, SOURCE, "
+            "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) AS K FROM " +
+                users_rel +
+                "  UNION ALL "
+                "  SELECT s.USER_ID, SEGMENT, COUNTRY, CREATION_TIMESTAMP, NULL, NULL, UPDATED_AT, "
+                "f.SOURCE, "
+                "    (coalesce(UPDATED_AT, 0)::HUGEINT << 66) + (1::HUGEINT << 64) + SEQ "
+                "  FROM staged_users s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " +
+                shift +
+                "  UNION ALL "
+                "  SELECT USER_ID, NULL, NULL, NULL, min(FIRST_TS), max(LAST_TS), NULL, NULL, "
+                "-1::HUGEINT FROM uid_new GROUP BY USER_ID"
+                ") SELECT USER_ID, " +
+                pick("SEGMENT") + ", " + pick("COUNTRY") + ", " + pick("CREATION_TIMESTAMP") +
+                ", min(FIRST_SEEN) AS FIRST_SEEN, max(LAST_SEEN) AS LAST_SEEN, max(UPDATED_AT) AS "
+                "UPDATED_AT, "
+                "arg_max(SOURCE, K) FILTER (WHERE SOURCE IS NOT NULL) AS SOURCE FROM recs GROUP BY "
+                "USER_ID"));
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_users, catalog_->LiveFiles("users"));
   for (const auto& f : old_users) removed_.push_back(f.path);
 
   // 9. quarantine, partitioned by the day of the run.
   RETURN_IF_ERROR(Stage("quarantine",
-      "SELECT f.SOURCE, f.PATH AS SOURCE_FILE, q.SEQ & " + mask + " AS SOURCE_ROW, REASON, DETAIL, "
-      "EVENT_DATE, RAW, " + std::to_string(run_id_) + " AS RUN_ID, current_date AS ingest_date "
-      "FROM staged_quarantine q JOIN run_files f ON f.FILE_IDX = q.SEQ >> " + std::to_string(kLineBits)));
+                        "SELECT f.SOURCE, f.PATH AS SOURCE_FILE, q.SEQ & " + mask +
+                            " AS SOURCE_ROW, REASON, DETAIL, "
+                            "EVENT_DATE, RAW, " +
+                            std::to_string(run_id_) +
+                            " AS RUN_ID, current_date AS ingest_date "
+                            "FROM staged_quarantine q JOIN run_files f ON f.FILE_IDX = q.SEQ >> " +
+                            shift));
   return Status::OK();
 }
 
 Status EtlRun::Reconcile() {
-  // Rows that landed, per source and day, counted in SQL from the tables.
-  std::map<DayKey, uint64_t> accepted, staged_sql;
-  std::map<std::string, size_t> source_index;
-  for (size_t i = 0; i < project_.sources.size(); ++i) source_index[project_.sources[i].name] = i;
-  auto day_of = [](const std::optional<std::string>& s) -> int64_t {
-    if (!s || s->empty()) return kUndated;
-    ingest::TimestampSpec spec;
-    spec.format = ingest::TimestampFormat::kIso8601;
-    return ingest::EpochDay(ingest::ParseTimestamp(*s, spec).epoch_seconds);
-  };
-  auto collect = [&](const std::string& sql, std::map<DayKey, uint64_t>* into) -> Status {
-    ASSIGN_OR_RETURN(lake::QueryResult r, conn_->Query(sql));
-    for (size_t i = 0; i < r.row_count(); ++i) {
-      (*into)[{source_index[r.GetString(0, i).value_or("")], day_of(r.GetString(1, i))}] +=
-          static_cast<uint64_t>(r.GetInt64(2, i));
-    }
-    return Status::OK();
-  };
-  const std::string shift = std::to_string(kLineBits);
-  RETURN_IF_ERROR(collect("SELECT SOURCE, strftime(event_date, '%Y-%m-%d'), count(*) FROM fin GROUP BY ALL", &accepted));
-  RETURN_IF_ERROR(collect(
-      "SELECT f.SOURCE, strftime(make_timestamp(TS * 1000000), '%Y-%m-%d'), count(*) FROM staged_events e "
-      "JOIN run_files f ON f.FILE_IDX = e.SEQ >> " + shift + " GROUP BY ALL", &staged_sql));
+  std::string problems;
+  // What the readers handed over is what the staging table held.
+  uint64_t staged_events = 0;
+  for (const auto& [k, v] : counters_.staged) {
+    auto kind = project_.sources[k.source].kind;
+    if (kind == config::SourceKind::kEvents || kind == config::SourceKind::kTransactions)
+      staged_events += v;
+  }
+  if (staged_events != staged_rows_) {
+    problems += " staged " + std::to_string(staged_rows_) + " events, readers produced " +
+                std::to_string(staged_events) + ";";
+  }
+  // Rows that landed, per source and day, counted in SQL from the curated
+  // events (file index → source).
+  std::map<int64_t, size_t> file_source;
+  for (const auto& t : tasks_) file_source[t.file_idx] = t.source_index;
+  std::map<DayKey, uint64_t> accepted;
+  ASSIGN_OR_RETURN(lake::QueryResult landed,
+                   conn_->Query("SELECT SEQ >> " + std::to_string(kLineBits) +
+                                ", CAST(floor(TS / 86400) AS BIGINT), count(*) "
+                                "FROM staged_events GROUP BY ALL"));
+  for (size_t i = 0; i < landed.row_count(); ++i) {
+    accepted[{file_source[landed.GetInt64(0, i)], landed.GetInt64(1, i)}] +=
+        static_cast<uint64_t>(landed.GetInt64(2, i));
+  }
   // Items and users sources: every staged record is accepted (undated).
-  for (size_t s = 0; s < project_.sources.size(); ++s) {
-    auto kind = project_.sources[s].kind;
-    if (kind != config::SourceKind::kItems && kind != config::SourceKind::kUsers) continue;
-    for (const auto& [k, v] : counters_.staged) {
-      if (k.source == s) {
-        accepted[k] += v;
-        staged_sql[k] += v;
-      }
-    }
+  for (const auto& [k, v] : counters_.staged) {
+    auto kind = project_.sources[k.source].kind;
+    if (kind == config::SourceKind::kItems || kind == config::SourceKind::kUsers) accepted[k] += v;
   }
 
   std::set<DayKey> keys;
@@ -673,9 +824,9 @@ Status EtlRun::Reconcile() {
   std::map<DayKey, uint64_t> quarantined;
   for (const auto& [k, v] : counters_.quarantined) {
     quarantined[k.first] += v;
-    reasons_.push_back({run_id_, project_.sources[k.first.source].name, DayString(k.first.day), k.second, v});
+    reasons_.push_back(
+        {run_id_, project_.sources[k.first.source].name, DayString(k.first.day), k.second, v});
   }
-  std::string problems;
   for (const auto& k : keys) {
     catalog::ReconRow row;
     row.run_id = run_id_;
@@ -685,23 +836,16 @@ Status EtlRun::Reconcile() {
     row.accepted = accepted[k];
     row.quarantined = quarantined[k];
     uint64_t staged = counters_.staged[k];
-    // Events and transactions sources: what the readers handed over must be
-    // exactly what the staging table holds.
-    auto kind = project_.sources[k.source].kind;
-    if ((kind == config::SourceKind::kEvents || kind == config::SourceKind::kTransactions) &&
-        staged_sql[k] != staged) {
-      problems += " " + row.source + "/" + row.day + ": staged " + std::to_string(staged_sql[k]) +
-                  " events, readers produced " + std::to_string(staged) + ";";
-    }
     if (staged < row.accepted) {
       problems += " " + row.source + "/" + row.day + ": more accepted than read;";
     } else {
       row.duplicates = staged - row.accepted;
     }
     if (row.raw != row.accepted + row.quarantined + row.duplicates) {
-      problems += " " + row.source + "/" + row.day + ": raw " + std::to_string(row.raw) + " != accepted " +
-                  std::to_string(row.accepted) + " + quarantined " + std::to_string(row.quarantined) +
-                  " + duplicates " + std::to_string(row.duplicates) + ";";
+      problems += " " + row.source + "/" + row.day + ": raw " + std::to_string(row.raw) +
+                  " != accepted " + std::to_string(row.accepted) + " + quarantined " +
+                  std::to_string(row.quarantined) + " + duplicates " +
+                  std::to_string(row.duplicates) + ";";
     }
     result_.raw_rows += row.raw;
     result_.accepted += row.accepted;
@@ -712,34 +856,41 @@ Status EtlRun::Reconcile() {
   uint64_t total_rows = 0;
   for (const auto& [f, n] : counters_.rows_per_file) total_rows += n;
   if (total_rows != result_.raw_rows) {
-    problems += " rows read " + std::to_string(total_rows) + " != rows reconciled " + std::to_string(result_.raw_rows) + ";";
+    problems += " rows read " + std::to_string(total_rows) + " != rows reconciled " +
+                std::to_string(result_.raw_rows) + ";";
   }
 
   // The matrix must hold exactly the curated events: this run's delta per
   // event type, and the all-time totals against every interaction in the lake.
-  const lake::TableDef& uid = *lake::FindTable("user_item_daily");
-  const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
-  std::string new_uid = FilesRelation(uid, StagedPaths("user_item_daily"));
-  ASSIGN_OR_RETURN(lake::QueryResult delta, conn_->Query(
-      "SELECT (SELECT count(*) FROM fin), (SELECT coalesce(sum(EVENTS), 0) FROM " + new_uid + "), "
-      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'view'), (SELECT coalesce(sum(VIEWS), 0) FROM " + new_uid + "), "
-      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'add_to_cart'), (SELECT coalesce(sum(ADD_TO_CARTS), 0) FROM " + new_uid + "), "
-      "(SELECT count(*) FROM fin WHERE EVENT_TYPE = 'purchase'), (SELECT coalesce(sum(PURCHASES), 0) FROM " + new_uid + ")"));
+  ASSIGN_OR_RETURN(
+      lake::QueryResult delta,
+      conn_->Query("SELECT (SELECT count(*) FROM staged_events), (SELECT coalesce(sum(EVENTS), 0) "
+                   "FROM uid_new), "
+                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'view'), (SELECT "
+                   "coalesce(sum(VIEWS), 0) FROM uid_new), "
+                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'add_to_cart'), (SELECT "
+                   "coalesce(sum(ADD_TO_CARTS), 0) FROM uid_new), "
+                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'purchase'), (SELECT "
+                   "coalesce(sum(PURCHASES), 0) FROM uid_new)"));
   const char* names[] = {"events", "views", "add_to_carts", "purchases"};
   for (int i = 0; i < 4; ++i) {
     if (delta.GetInt64(2 * i, 0) != delta.GetInt64(2 * i + 1, 0)) {
-      problems += std::string(" matrix delta ") + names[i] + ": " + std::to_string(delta.GetInt64(2 * i + 1, 0)) +
-                  " != curated " + std::to_string(delta.GetInt64(2 * i, 0)) + ";";
+      problems += std::string(" matrix delta ") + names[i] + ": " +
+                  std::to_string(delta.GetInt64(2 * i + 1, 0)) + " != curated " +
+                  std::to_string(delta.GetInt64(2 * i, 0)) + ";";
     }
   }
-  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> live_interactions, catalog_->LiveFiles("interactions"));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> live_interactions,
+                   catalog_->LiveFiles("interactions"));
   uint64_t lake_events = static_cast<uint64_t>(delta.GetInt64(0, 0));
   for (const auto& f : live_interactions) lake_events += f.rows;
+  const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
   ASSIGN_OR_RETURN(uint64_t matrix_events,
-                   Count("SELECT coalesce(sum(EVENTS), 0) FROM " + FilesRelation(mat, StagedPaths("interaction_matrix"))));
+                   Count("SELECT coalesce(sum(EVENTS), 0) FROM " +
+                         FilesRelation(mat, StagedPaths("interaction_matrix"))));
   if (matrix_events != lake_events) {
-    problems += " matrix total events " + std::to_string(matrix_events) + " != interactions in the lake " +
-                std::to_string(lake_events) + ";";
+    problems += " matrix total events " + std::to_string(matrix_events) +
+                " != interactions in the lake " + std::to_string(lake_events) + ";";
   }
   for (const auto& f : staged_) {
     if (f.table == "interaction_matrix") result_.matrix_rows += f.rows;

@@ -48,9 +48,9 @@ struct EtlResult {
   uint64_t accepted = 0;
   uint64_t quarantined = 0;
   uint64_t duplicates = 0;
-  uint64_t items = 0;         // rows in the items table after the run
-  uint64_t users = 0;         // rows in the users table after the run
-  uint64_t matrix_rows = 0;   // (user, item) pairs in the interaction matrix
+  uint64_t items = 0;        // rows in the items table after the run
+  uint64_t users = 0;        // rows in the users table after the run
+  uint64_t matrix_rows = 0;  // (user, item) pairs in the interaction matrix
   double seconds = 0;
   std::vector<catalog::ReconRow> reconciliation;
   std::vector<CrawlFinding> schema;

@@ -8,8 +8,12 @@ namespace recmart::etl {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -19,7 +23,8 @@ std::string_view IdView(std::string_view s) {
   s = Trim(s);
   size_t dot = s.find('.');
   if (dot != std::string_view::npos && dot > 0 && dot + 1 < s.size()) {
-    bool digits_before = std::all_of(s.begin(), s.begin() + dot, [](char c) { return c >= '0' && c <= '9'; });
+    bool digits_before =
+        std::all_of(s.begin(), s.begin() + dot, [](char c) { return c >= '0' && c <= '9'; });
     bool zeros_after = std::all_of(s.begin() + dot + 1, s.end(), [](char c) { return c == '0'; });
     if (digits_before && zeros_after) s = s.substr(0, dot);
   }
@@ -70,8 +75,10 @@ RecordBuilder::RecordBuilder(const config::SourceConfig& source)
       if (field != "USER_ID") user_fields_.emplace_back(field, IndexOf(columns_, col));
     }
   } else {
-    for (const auto& [field, col] : source_.item_columns) item_fields_.emplace_back(field, IndexOf(columns_, col));
-    for (const auto& [field, col] : source_.user_columns) user_fields_.emplace_back(field, IndexOf(columns_, col));
+    for (const auto& [field, col] : source_.item_columns)
+      item_fields_.emplace_back(field, IndexOf(columns_, col));
+    for (const auto& [field, col] : source_.user_columns)
+      user_fields_.emplace_back(field, IndexOf(columns_, col));
   }
 }
 
@@ -96,11 +103,14 @@ bool RecordBuilder::Id(const ingest::Row& row, int index, std::string_view field
   std::optional<std::string_view> v = Value(row, index);
   std::string_view s = v ? IdView(*v) : std::string_view();
   std::string lower(field);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
-  if (s.empty()) return Reject(out, "missing_" + lower, ColumnLabel(field, index) + " is empty or missing");
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(c)); });
+  if (s.empty())
+    return Reject(out, "missing_" + lower, ColumnLabel(field, index) + " is empty or missing");
   if (s.size() > kMaxIdBytes) {
-    return Reject(out, "id_too_long", ColumnLabel(field, index) + " is " + std::to_string(s.size()) +
-                                          " bytes (at most " + std::to_string(kMaxIdBytes) + ")");
+    return Reject(out, "id_too_long",
+                  ColumnLabel(field, index) + " is " + std::to_string(s.size()) +
+                      " bytes (at most " + std::to_string(kMaxIdBytes) + ")");
   }
   *id = s;
   return true;
@@ -109,20 +119,24 @@ bool RecordBuilder::Id(const ingest::Row& row, int index, std::string_view field
 bool RecordBuilder::Timestamp(const ingest::Row& row, int index, std::string_view field,
                               int64_t* ts, BuildOutput* out) const {
   std::optional<std::string_view> v = Value(row, index);
-  if (!v || Trim(*v).empty()) return Reject(out, "missing_timestamp", ColumnLabel(field, index) + " is empty or missing");
+  if (!v || Trim(*v).empty())
+    return Reject(out, "missing_timestamp", ColumnLabel(field, index) + " is empty or missing");
   ingest::ParsedTimestamp p = ingest::ParseTimestamp(*v, source_.timestamp);
   switch (p.error) {
     case ingest::ValueError::kNone:
       *ts = p.epoch_seconds;
       return true;
     case ingest::ValueError::kOutOfRange:
-      return Reject(out, "timestamp_out_of_range", ColumnLabel(field, index) + ": '" + Shorten(*v) + "' is out of range");
+      return Reject(out, "timestamp_out_of_range",
+                    ColumnLabel(field, index) + ": '" + Shorten(*v) + "' is out of range");
     case ingest::ValueError::kEmpty:
       return Reject(out, "missing_timestamp", ColumnLabel(field, index) + " is empty");
     case ingest::ValueError::kUnparseable:
       break;
   }
-  return Reject(out, "invalid_timestamp", ColumnLabel(field, index) + ": '" + Shorten(*v) + "' is not a timestamp in the configured format");
+  return Reject(out, "invalid_timestamp",
+                ColumnLabel(field, index) + ": '" + Shorten(*v) +
+                    "' is not a timestamp in the configured format");
 }
 
 bool RecordBuilder::Number(const ingest::Row& row, int index, std::string_view field,
@@ -135,7 +149,8 @@ bool RecordBuilder::Number(const ingest::Row& row, int index, std::string_view f
   }
   ingest::ParsedNumber n = ingest::ParseNumber(*v);
   if (n.error != ingest::ValueError::kNone) {
-    return Reject(out, std::string(reason), ColumnLabel(field, index) + ": '" + Shorten(*v) + "' is not a number");
+    return Reject(out, std::string(reason),
+                  ColumnLabel(field, index) + ": '" + Shorten(*v) + "' is not a number");
   }
   *value = n.value;
   return true;
@@ -147,7 +162,8 @@ bool RecordBuilder::MapEventType(std::string_view raw, std::string_view* type, B
   if (!IsCanonicalName(t)) {
     type_buffer_ = ingest::NormalizeEventType(t);
     t = type_buffer_;
-    if (t.empty()) return Reject(out, "missing_event_type", "EVENT_TYPE '" + Shorten(raw) + "' has no letters");
+    if (t.empty())
+      return Reject(out, "missing_event_type", "EVENT_TYPE '" + Shorten(raw) + "' has no letters");
   }
   if (!source_.event_types.empty()) {
     for (const auto& [from, to] : source_.event_types) {
@@ -158,7 +174,8 @@ bool RecordBuilder::MapEventType(std::string_view raw, std::string_view* type, B
     }
   }
   if (source_.quarantine_unknown_event_types) {
-    static const std::string_view kKnown[] = {"view", "add_to_cart", "remove_from_cart", "purchase"};
+    static const std::string_view kKnown[] = {"view", "add_to_cart", "remove_from_cart",
+                                              "purchase"};
     bool known = std::find(std::begin(kKnown), std::end(kKnown), t) != std::end(kKnown);
     bool mapped_target = std::any_of(source_.event_types.begin(), source_.event_types.end(),
                                      [&](const auto& kv) { return kv.second == t; });
@@ -194,15 +211,22 @@ bool RecordBuilder::BuildItemFields(const ingest::Row& row,
       available_buffer_.assign(s);
       std::transform(available_buffer_.begin(), available_buffer_.end(), available_buffer_.begin(),
                      [](char c) { return static_cast<char>(std::tolower(c)); });
-      static const std::string_view kYes[] = {"yes", "y", "true", "t", "1", "in_stock", "instock", "available"};
-      static const std::string_view kNo[] = {"no", "n", "false", "f", "0", "out_of_stock", "outofstock", "unavailable"};
-      if (std::find(std::begin(kYes), std::end(kYes), available_buffer_) != std::end(kYes)) it.available = "yes";
-      else if (std::find(std::begin(kNo), std::end(kNo), available_buffer_) != std::end(kNo)) it.available = "no";
-      else return Reject(out, "invalid_available", ColumnLabel("AVAILABLE", index) + ": '" + Shorten(s) + "' is not yes/no");
+      static const std::string_view kYes[] = {"yes", "y",        "true",    "t",
+                                              "1",   "in_stock", "instock", "available"};
+      static const std::string_view kNo[] = {"no",           "n",          "false",      "f", "0",
+                                             "out_of_stock", "outofstock", "unavailable"};
+      if (std::find(std::begin(kYes), std::end(kYes), available_buffer_) != std::end(kYes))
+        it.available = "yes";
+      else if (std::find(std::begin(kNo), std::end(kNo), available_buffer_) != std::end(kNo))
+        it.available = "no";
+      else
+        return Reject(out, "invalid_available",
+                      ColumnLabel("AVAILABLE", index) + ": '" + Shorten(s) + "' is not yes/no");
     } else if (field == "CATEGORY_PATH") {
       // "electronics.smartphone" → L1 electronics, L2 smartphone.
       std::string_view rest = s;
-      std::optional<std::string_view>* levels[] = {&it.category_l1, &it.category_l2, &it.category_l3};
+      std::optional<std::string_view>* levels[] = {&it.category_l1, &it.category_l2,
+                                                   &it.category_l3};
       const std::string& sep = source_.category_separator;
       for (int level = 0; level < 3 && !rest.empty(); ++level) {
         size_t cut = sep.empty() ? std::string_view::npos : rest.find(sep);
@@ -211,12 +235,18 @@ bool RecordBuilder::BuildItemFields(const ingest::Row& row,
         *levels[level] = Trim(rest.substr(0, cut));
         rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + sep.size());
       }
-    } else if (field == "TITLE") it.title = s;
-    else if (field == "DESCRIPTION") it.description = s;
-    else if (field == "CATEGORY_L1") it.category_l1 = s;
-    else if (field == "CATEGORY_L2") it.category_l2 = s;
-    else if (field == "CATEGORY_L3") it.category_l3 = s;
-    else if (field == "BRAND") it.brand = s;
+    } else if (field == "TITLE")
+      it.title = s;
+    else if (field == "DESCRIPTION")
+      it.description = s;
+    else if (field == "CATEGORY_L1")
+      it.category_l1 = s;
+    else if (field == "CATEGORY_L2")
+      it.category_l2 = s;
+    else if (field == "CATEGORY_L3")
+      it.category_l3 = s;
+    else if (field == "BRAND")
+      it.brand = s;
   }
   out->has_item = true;
   return true;
@@ -237,8 +267,10 @@ bool RecordBuilder::BuildUserFields(const ingest::Row& row,
       int64_t ts = 0;
       if (!Timestamp(row, index, "CREATION_TIMESTAMP", &ts, out)) return false;
       u.creation_timestamp = ts;
-    } else if (field == "SEGMENT") u.segment = s;
-    else if (field == "COUNTRY") u.country = s;
+    } else if (field == "SEGMENT")
+      u.segment = s;
+    else if (field == "COUNTRY")
+      u.country = s;
   }
   out->has_user = true;
   return true;
@@ -285,27 +317,37 @@ void RecordBuilder::Build(const ingest::Row& row, BuildOutput* out) {
       order = o ? Trim(*o) : std::string_view();
       const std::string& prefix = source_.rules.cancelled_order_prefix;
       if (!prefix.empty() && order.substr(0, prefix.size()) == prefix) {
-        Reject(out, "cancelled_order", ColumnLabel("ORDER_ID", order_) + " '" + Shorten(order) + "' is a cancellation");
+        Reject(out, "cancelled_order",
+               ColumnLabel("ORDER_ID", order_) + " '" + Shorten(order) + "' is a cancellation");
         return;
       }
     }
     for (const auto& excluded : source_.rules.exclude_items) {
       if (excluded == e.item_id) {
-        Reject(out, "excluded_item", "ITEM_ID '" + Shorten(e.item_id) + "' is excluded by rules.exclude_items");
+        Reject(out, "excluded_item",
+               "ITEM_ID '" + Shorten(e.item_id) + "' is excluded by rules.exclude_items");
         return;
       }
     }
     std::optional<double> qty, price;
     if (!Number(row, quantity_, "QUANTITY", "invalid_quantity", &qty, out)) return;
     if (!Number(row, unit_price_, "UNIT_PRICE", "invalid_price", &price, out)) return;
-    if (!qty) { Reject(out, "invalid_quantity", ColumnLabel("QUANTITY", quantity_) + " is empty"); return; }
-    if (!price) { Reject(out, "invalid_price", ColumnLabel("UNIT_PRICE", unit_price_) + " is empty"); return; }
+    if (!qty) {
+      Reject(out, "invalid_quantity", ColumnLabel("QUANTITY", quantity_) + " is empty");
+      return;
+    }
+    if (!price) {
+      Reject(out, "invalid_price", ColumnLabel("UNIT_PRICE", unit_price_) + " is empty");
+      return;
+    }
     if (*qty <= 0 && source_.rules.quarantine_non_positive_quantity) {
-      Reject(out, "non_positive_quantity", ColumnLabel("QUANTITY", quantity_) + " is " + Shorten(*Value(row, quantity_)));
+      Reject(out, "non_positive_quantity",
+             ColumnLabel("QUANTITY", quantity_) + " is " + Shorten(*Value(row, quantity_)));
       return;
     }
     if (*price <= 0 && source_.rules.quarantine_non_positive_price) {
-      Reject(out, "non_positive_price", ColumnLabel("UNIT_PRICE", unit_price_) + " is " + Shorten(*Value(row, unit_price_)));
+      Reject(out, "non_positive_price",
+             ColumnLabel("UNIT_PRICE", unit_price_) + " is " + Shorten(*Value(row, unit_price_)));
       return;
     }
     e.event_value = *qty * *price;
@@ -317,7 +359,9 @@ void RecordBuilder::Build(const ingest::Row& row, BuildOutput* out) {
     std::optional<std::string_view> s = Value(row, session_);
     if (s) e.session_id = Trim(*s);
     if (e.session_id.size() > kMaxIdBytes) {
-      Reject(out, "id_too_long", ColumnLabel("SESSION_ID", session_) + " is longer than " + std::to_string(kMaxIdBytes) + " bytes");
+      Reject(out, "id_too_long",
+             ColumnLabel("SESSION_ID", session_) + " is longer than " +
+                 std::to_string(kMaxIdBytes) + " bytes");
       return;
     }
   }

@@ -41,7 +41,8 @@ Database::~Database() {
 
 StatusOr<Connection> Database::Connect() {
   Connection c;
-  if (duckdb_connect(db_, &c.con_) != DuckDBSuccess) return Status::Internal("duckdb: connect failed");
+  if (duckdb_connect(db_, &c.con_) != DuckDBSuccess)
+    return Status::Internal("duckdb: connect failed");
   return c;
 }
 
@@ -72,27 +73,69 @@ std::string QueryResult::column_type(size_t col) const {
     duckdb_free(s);
   } else {
     switch (duckdb_get_type_id(t)) {
-      case DUCKDB_TYPE_BOOLEAN: out = "BOOLEAN"; break;
-      case DUCKDB_TYPE_TINYINT: out = "TINYINT"; break;
-      case DUCKDB_TYPE_SMALLINT: out = "SMALLINT"; break;
-      case DUCKDB_TYPE_INTEGER: out = "INTEGER"; break;
-      case DUCKDB_TYPE_BIGINT: out = "BIGINT"; break;
-      case DUCKDB_TYPE_HUGEINT: out = "HUGEINT"; break;
-      case DUCKDB_TYPE_UTINYINT: out = "UTINYINT"; break;
-      case DUCKDB_TYPE_USMALLINT: out = "USMALLINT"; break;
-      case DUCKDB_TYPE_UINTEGER: out = "UINTEGER"; break;
-      case DUCKDB_TYPE_UBIGINT: out = "UBIGINT"; break;
-      case DUCKDB_TYPE_FLOAT: out = "FLOAT"; break;
-      case DUCKDB_TYPE_DOUBLE: out = "DOUBLE"; break;
-      case DUCKDB_TYPE_DECIMAL: out = "DECIMAL"; break;
-      case DUCKDB_TYPE_DATE: out = "DATE"; break;
-      case DUCKDB_TYPE_TIMESTAMP: out = "TIMESTAMP"; break;
-      case DUCKDB_TYPE_TIMESTAMP_TZ: out = "TIMESTAMP WITH TIME ZONE"; break;
-      case DUCKDB_TYPE_VARCHAR: out = "VARCHAR"; break;
-      case DUCKDB_TYPE_BLOB: out = "BLOB"; break;
-      case DUCKDB_TYPE_LIST: out = "LIST"; break;
-      case DUCKDB_TYPE_STRUCT: out = "STRUCT"; break;
-      default: out = "OTHER"; break;
+      case DUCKDB_TYPE_BOOLEAN:
+        out = "BOOLEAN";
+        break;
+      case DUCKDB_TYPE_TINYINT:
+        out = "TINYINT";
+        break;
+      case DUCKDB_TYPE_SMALLINT:
+        out = "SMALLINT";
+        break;
+      case DUCKDB_TYPE_INTEGER:
+        out = "INTEGER";
+        break;
+      case DUCKDB_TYPE_BIGINT:
+        out = "BIGINT";
+        break;
+      case DUCKDB_TYPE_HUGEINT:
+        out = "HUGEINT";
+        break;
+      case DUCKDB_TYPE_UTINYINT:
+        out = "UTINYINT";
+        break;
+      case DUCKDB_TYPE_USMALLINT:
+        out = "USMALLINT";
+        break;
+      case DUCKDB_TYPE_UINTEGER:
+        out = "UINTEGER";
+        break;
+      case DUCKDB_TYPE_UBIGINT:
+        out = "UBIGINT";
+        break;
+      case DUCKDB_TYPE_FLOAT:
+        out = "FLOAT";
+        break;
+      case DUCKDB_TYPE_DOUBLE:
+        out = "DOUBLE";
+        break;
+      case DUCKDB_TYPE_DECIMAL:
+        out = "DECIMAL";
+        break;
+      case DUCKDB_TYPE_DATE:
+        out = "DATE";
+        break;
+      case DUCKDB_TYPE_TIMESTAMP:
+        out = "TIMESTAMP";
+        break;
+      case DUCKDB_TYPE_TIMESTAMP_TZ:
+        out = "TIMESTAMP WITH TIME ZONE";
+        break;
+      case DUCKDB_TYPE_VARCHAR:
+        out = "VARCHAR";
+        break;
+      case DUCKDB_TYPE_BLOB:
+        out = "BLOB";
+        break;
+      case DUCKDB_TYPE_LIST:
+        out = "LIST";
+        break;
+      case DUCKDB_TYPE_STRUCT:
+        out = "STRUCT";
+        break;
+      default:
+        out = "OTHER";
+        break;
     }
   }
   duckdb_destroy_logical_type(&t);
@@ -101,10 +144,18 @@ std::string QueryResult::column_type(size_t col) const {
 
 bool QueryResult::column_is_numeric(size_t col) const {
   switch (duckdb_column_type(&impl_->result, col)) {
-    case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
       return true;
     default:
       return false;
@@ -176,7 +227,8 @@ Status Connection::Execute(std::string_view sql) {
 
 StatusOr<std::optional<std::string>> Connection::QueryScalar(std::string_view sql) {
   ASSIGN_OR_RETURN(QueryResult r, Query(sql));
-  if (r.row_count() == 0 || r.column_count() == 0) return Status::NotFound("query returned no rows");
+  if (r.row_count() == 0 || r.column_count() == 0)
+    return Status::NotFound("query returned no rows");
   return r.GetString(0, 0);
 }
 
@@ -204,11 +256,21 @@ StatusOr<Appender> Connection::CreateAppender(const std::string& table,
   for (ColumnType t : types) {
     duckdb_type id = DUCKDB_TYPE_VARCHAR;
     switch (t) {
-      case ColumnType::kVarchar: id = DUCKDB_TYPE_VARCHAR; break;
-      case ColumnType::kBigint: id = DUCKDB_TYPE_BIGINT; break;
-      case ColumnType::kInteger: id = DUCKDB_TYPE_INTEGER; break;
-      case ColumnType::kDouble: id = DUCKDB_TYPE_DOUBLE; break;
-      case ColumnType::kBlob: id = DUCKDB_TYPE_BLOB; break;
+      case ColumnType::kVarchar:
+        id = DUCKDB_TYPE_VARCHAR;
+        break;
+      case ColumnType::kBigint:
+        id = DUCKDB_TYPE_BIGINT;
+        break;
+      case ColumnType::kInteger:
+        id = DUCKDB_TYPE_INTEGER;
+        break;
+      case ColumnType::kDouble:
+        id = DUCKDB_TYPE_DOUBLE;
+        break;
+      case ColumnType::kBlob:
+        id = DUCKDB_TYPE_BLOB;
+        break;
     }
     lt.push_back(duckdb_create_logical_type(id));
   }

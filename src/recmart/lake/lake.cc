@@ -43,9 +43,8 @@ Status Lake::Recover() {
       fs::create_directories(fs::path(m.to).parent_path(), ec);
       RETURN_IF_ERROR(RenameDurable(m.from, m.to));
     } else if (!fs::exists(m.to, ec)) {
-      return Status::DataLoss("lake recovery: run " + std::to_string(m.run_id) +
-                              " committed " + m.to + " but neither it nor its staged copy " +
-                              m.from + " exists");
+      return Status::DataLoss("lake recovery: run " + std::to_string(m.run_id) + " committed " +
+                              m.to + " but neither it nor its staged copy " + m.from + " exists");
     }
     if (runs.empty() || runs.back() != m.run_id) runs.push_back(m.run_id);
   }
@@ -107,7 +106,9 @@ StatusOr<std::vector<StagedFile>> Lake::Stage(Connection& conn, int64_t run_id,
   if (files.empty()) return out;
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + SqlString(f);
-  ASSIGN_OR_RETURN(QueryResult meta, conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])"));
+  ASSIGN_OR_RETURN(
+      QueryResult meta,
+      conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])"));
   std::map<std::string, uint64_t> rows;
   for (size_t r = 0; r < meta.row_count(); ++r) {
     rows[meta.GetString(0, r).value_or("")] = static_cast<uint64_t>(meta.GetInt64(1, r));
@@ -180,7 +181,8 @@ Status Lake::Commit(catalog::RunCommit commit, const std::vector<StagedFile>& st
 }
 
 StatusOr<std::string> Lake::TableRelation(const TableDef& table) {
-  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> files, catalog_->LiveFiles(std::string(table.name)));
+  ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> files,
+                   catalog_->LiveFiles(std::string(table.name)));
   if (files.empty()) return "(" + EmptySelect(table) + ")";
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + SqlString(root_ + "/" + f.path);
@@ -195,8 +197,8 @@ StatusOr<std::string> Lake::TableRelation(const TableDef& table) {
 Status Lake::CreateViews(Connection& conn) {
   for (const TableDef& t : LakeTables()) {
     ASSIGN_OR_RETURN(std::string rel, TableRelation(t));
-    RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE VIEW " + std::string(t.name) +
-                                 " AS SELECT * FROM " + rel));
+    RETURN_IF_ERROR(
+        conn.Execute("CREATE OR REPLACE VIEW " + std::string(t.name) + " AS SELECT * FROM " + rel));
   }
   return Status::OK();
 }

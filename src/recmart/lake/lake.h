@@ -67,8 +67,7 @@ class Lake {
   // of one table in one run apart. Returns the files written (none for an
   // empty result).
   StatusOr<std::vector<StagedFile>> Stage(Connection& conn, int64_t run_id, const TableDef& table,
-                                          std::string_view select_sql,
-                                          std::string_view compression,
+                                          std::string_view select_sql, std::string_view compression,
                                           std::string_view name_prefix = "");
 
   // Commits a run: `commit` carries bookmarks, reconciliation and `removed`;

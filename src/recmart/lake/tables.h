@@ -17,8 +17,8 @@ struct ColumnDef {
 
 struct TableDef {
   std::string_view name;
-  std::string_view partition_column;  // "" = unpartitioned
-  std::string_view partition_type;    // DuckDB type of the partition column
+  std::string_view partition_column;   // "" = unpartitioned
+  std::string_view partition_type;     // DuckDB type of the partition column
   std::span<const ColumnDef> columns;  // in file order, without the partition column
   std::string_view doc;
 };
