@@ -91,7 +91,7 @@ class RecordBuilder {
                        std::string_view user_id, BuildOutput* out);
   std::string ColumnLabel(std::string_view field, int index) const;
 
-  const config::SourceConfig& source_;
+  const config::SourceConfig source_;  // a copy: the builder never dangles
   std::vector<std::string> columns_;
   // canonical field → index into columns_ (-1 when not mapped)
   int user_ = -1, item_ = -1, ts_ = -1, type_ = -1, value_ = -1, session_ = -1, order_ = -1,
