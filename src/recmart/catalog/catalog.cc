@@ -1,5 +1,6 @@
 #include "recmart/catalog/catalog.h"
 
+#include <charconv>
 #include <chrono>
 
 #include "recmart/catalog/sqlite.h"
@@ -106,7 +107,13 @@ Status Catalog::Migrate() {
                      db_->Prepare("SELECT value FROM meta WHERE key='schema_version'"));
     ASSIGN_OR_RETURN(bool has, st.Step());
     if (has) {
-      int v = std::stoi(st.ColumnText(0));
+      std::string text = st.ColumnText(0);
+      int v = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size()) {
+        return Status::DataLoss("catalog " + db_->path() + ": damaged schema_version '" + text +
+                                "'");
+      }
       if (v > kSchemaVersion) {
         return Status::FailedPrecondition("catalog " + db_->path() + " has schema version " +
                                           std::to_string(v) + ", newer than this recmart (" +

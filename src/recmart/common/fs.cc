@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -35,7 +36,9 @@ void GlobWalk(const fs::path& dir, const std::vector<std::string>& parts, size_t
   if (part == "**") {
     GlobWalk(dir, parts, i + 1, out);  // zero directories
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_directory(ec)) GlobWalk(it->path(), parts, i, out);
+      // Like '*', '**' does not enter hidden directories.
+      if (it->is_directory(ec) && it->path().filename().string()[0] != '.')
+        GlobWalk(it->path(), parts, i, out);
     }
     return;
   }
@@ -53,6 +56,8 @@ void GlobWalk(const fs::path& dir, const std::vector<std::string>& parts, size_t
 }  // namespace
 
 StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return Status::IOError(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
@@ -101,7 +106,9 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents) {
   fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Unique per process and call, so concurrent writers never share a temp file.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(tmp + ": " + ErrnoText());
   const char* p = contents.data();
@@ -122,27 +129,41 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents) {
     ::unlink(tmp.c_str());
     return Status::IOError(tmp + ": fsync/close: " + ErrnoText());
   }
-  return RenameDurable(tmp, path);
+  Status s = RenameDurable(tmp, path);
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
 }
 
 StatusOr<std::vector<std::string>> ExpandGlob(const std::string& pattern,
                                               const std::string& base_dir) {
-  std::string full = ResolvePath(base_dir, pattern);
+  // Wildcards are honoured in the pattern only: a relative pattern is walked
+  // from base_dir (or the working directory) taken literally, so a project
+  // living under "/data/shop[1]" still finds its files.
+  std::error_code ec;
+  fs::path start;
+  std::string rel = pattern;
+  if (!pattern.empty() && pattern[0] == '/') {
+    start = "/";
+  } else {
+    start = base_dir.empty() ? fs::current_path(ec) : fs::path(base_dir);
+  }
   std::vector<std::string> out;
-  if (!HasWildcard(full)) {
-    std::error_code ec;
-    if (fs::is_regular_file(full, ec)) out.push_back(full);
+  if (!HasWildcard(rel)) {
+    fs::path full = (rel[0] == '/' ? fs::path(rel) : start / rel).lexically_normal();
+    if (fs::is_regular_file(full, ec)) out.push_back(full.string());
     return out;
   }
   std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= full.size()) {
-    size_t slash = full.find('/', start);
-    if (slash == std::string::npos) slash = full.size();
-    if (slash > start) parts.push_back(full.substr(start, slash - start));
-    start = slash + 1;
+  size_t pos = 0;
+  while (pos <= rel.size()) {
+    size_t slash = rel.find('/', pos);
+    if (slash == std::string::npos) slash = rel.size();
+    std::string part = rel.substr(pos, slash - pos);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    pos = slash + 1;
   }
-  GlobWalk(fs::path("/"), parts, 0, &out);
+  GlobWalk(start, parts, 0, &out);
+  for (auto& f : out) f = fs::path(f).lexically_normal().string();
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -196,6 +217,11 @@ FileLock::~FileLock() {
 void CrashPoint(const char* point) {
   const char* at = std::getenv("RECMART_CRASH_AT");
   if (at && std::strcmp(at, point) == 0) ::kill(::getpid(), SIGKILL);
+}
+
+bool FaultInjected(const char* fault) {
+  const char* f = std::getenv("RECMART_FAULT");
+  return f && std::strcmp(f, fault) == 0;
 }
 
 std::string ResolvePath(const std::string& base, const std::string& path) {

@@ -77,6 +77,11 @@ class FileLock {
 // otherwise (one getenv).
 void CrashPoint(const char* point);
 
+// Fault-injection hook for tests: true when RECMART_FAULT equals `fault`.
+// Lets a test make a check fail on purpose (e.g. lose a staged row) to prove
+// the check is real.
+bool FaultInjected(const char* fault);
+
 // Joins `path` onto `base` unless `path` is absolute.
 std::string ResolvePath(const std::string& base, const std::string& path);
 

@@ -208,7 +208,12 @@ TEST(StatusOr, CopyKeepsBothAlternatives) {
 #ifndef NDEBUG
 TEST(StatusOrDeathTest, OkStatusIsRejectedInDebugBuilds) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH({ StatusOr<int> v = Status::OK(); (void)v; }, "");
+  EXPECT_DEATH(
+      {
+        StatusOr<int> v = Status::OK();
+        (void)v;
+      },
+      "");
 }
 
 TEST(StatusOrDeathTest, ValueOfAnErrorIsRejectedInDebugBuilds) {

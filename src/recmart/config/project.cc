@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -13,7 +14,24 @@
 namespace recmart::config {
 namespace {
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// A value quoted for an error message, control characters escaped so that
+// the message stays one line.
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 
 std::string JoinQuoted(const std::vector<std::string>& v) {
   std::string out;
@@ -506,6 +524,7 @@ StatusOr<Project> LoadProject(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
   dir = std::filesystem::absolute(dir).lexically_normal().string();
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return ParseProject(*text, path, dir);
 }
 

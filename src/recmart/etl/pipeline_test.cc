@@ -161,6 +161,27 @@ TEST_F(PipelineTest, MissingColumnInHeaderFailsTheRunWithItsName) {
   EXPECT_THAT(Rows(p, "SELECT count(*) FROM interactions"), ::testing::ElementsAre("0"));
 }
 
+TEST_F(PipelineTest, ReconciliationFailureCommitsNothing) {
+  Write("data/a.jsonl", kJsonl);
+  auto p = Project(kJsonlSource);
+  ::setenv("RECMART_FAULT", "drop_staged_event", 1);
+  auto r = RunEtl(p, {});
+  ::unsetenv("RECMART_FAULT");
+  EXPECT_THAT(
+      r, StatusIs(StatusCode::kDataLoss, HasSubstr("reconciliation failed, nothing committed")));
+  EXPECT_THAT(Rows(p, "SELECT count(*) FROM interactions"), ::testing::ElementsAre("0"));
+  EXPECT_FALSE(fs::exists(p.lake_root + "/interactions"));
+  auto cat = catalog::Catalog::Open(p.catalog_path);
+  auto runs = (*cat)->ListRuns(5);
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].state, "failed");
+  EXPECT_THAT((*runs)[0].error, HasSubstr("staged 1 events, readers produced 2"));
+  // The bookmark did not move: the next run reads the file again and succeeds.
+  auto again = RunEtl(p, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->accepted, 2u);
+}
+
 TEST_F(PipelineTest, ProgressReachesTheTotal) {
   Write("data/a.jsonl", kJsonl);
   auto p = Project(kJsonlSource);

@@ -8,8 +8,8 @@
 // buffer, except fields that need rewriting (doubled quotes, text after a
 // closing quote), which go to a per-record scratch string. A record cut by the
 // end of the buffer is parsed again from its start after the refill, which
-// costs one partial record per 4 MiB and keeps the parser free of resumable
-// state.
+// costs one partial record per refill (of up to 4 MiB) and keeps the parser
+// free of resumable state.
 #include "recmart/ingest/csv_reader.h"
 
 #include <algorithm>

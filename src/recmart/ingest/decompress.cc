@@ -295,8 +295,9 @@ StatusOr<std::unique_ptr<ByteSource>> OpenByteSource(const std::string& path,
 
 InputBuffer::InputBuffer(std::unique_ptr<ByteSource> source, size_t capacity)
     : source_(std::move(source)),
-      buf_(std::make_unique<char[]>(std::max<size_t>(capacity, 64) + kPadding)),
-      capacity_(std::max<size_t>(capacity, 64)) {
+      capacity_(std::clamp<size_t>(kInitialCapacity, 64, std::max<size_t>(capacity, 64))),
+      target_capacity_(std::max<size_t>(capacity, 64)) {
+  buf_ = std::make_unique<char[]>(capacity_ + kPadding);
   buf_[0] = '\n';
 }
 
@@ -309,21 +310,24 @@ StatusOr<size_t> InputBuffer::Refill(size_t keep_from) {
     buf_[size_] = '\n';
     return size_t{0};
   }
-  if (size_ > capacity_ / 2) {
-    // The kept bytes (one unfinished record) fill most of the buffer: grow
-    // rather than read a sliver and parse the record again. Readers bound a
-    // record by max_row_bytes, so growth stops near twice that.
+  // Grow when the kept bytes (one unfinished record) fill most of the buffer,
+  // rather than read a sliver and parse the record again (readers bound a
+  // record by max_row_bytes, so this stops near twice that); and while the
+  // source keeps filling the buffer, up to the target capacity.
+  if (size_ > capacity_ / 2 || (last_read_filled_ && capacity_ < target_capacity_)) {
     size_t new_capacity = capacity_ * 2;
     auto bigger = std::make_unique<char[]>(new_capacity + kPadding);
     std::memcpy(bigger.get(), buf_.get(), size_);
     buf_ = std::move(bigger);
     capacity_ = new_capacity;
   }
-  StatusOr<size_t> got = source_->Read(buf_.get() + size_, capacity_ - size_);
+  const size_t want = capacity_ - size_;
+  StatusOr<size_t> got = source_->Read(buf_.get() + size_, want);
   if (!got.ok()) {
     buf_[size_] = '\n';
     return got.status();
   }
+  last_read_filled_ = *got == want;
   size_ += *got;
   if (*got == 0) eof_ = true;
   buf_[size_] = '\n';

@@ -52,10 +52,16 @@ Compression CompressionFromMagic(std::string_view first_bytes);
 //  - at least kPadding bytes after size() are allocated and readable, which
 //    is what simdjson needs (SIMDJSON_PADDING) to parse a line in place;
 //  - bytes move only in Refill.
+//
+// The buffer starts small and doubles while reads keep filling it, up to
+// `capacity` (4 MiB by default): small files stay cheap, large ones are read
+// in large blocks. It grows past `capacity` only to hold one record that
+// fills most of it.
 class InputBuffer {
  public:
   static constexpr size_t kPadding = 128;
   static constexpr size_t kDefaultCapacity = size_t{4} << 20;
+  static constexpr size_t kInitialCapacity = size_t{64} << 10;
 
   InputBuffer(std::unique_ptr<ByteSource> source, size_t capacity = kDefaultCapacity);
 
@@ -77,6 +83,8 @@ class InputBuffer {
   std::unique_ptr<ByteSource> source_;
   std::unique_ptr<char[]> buf_;
   size_t capacity_;
+  size_t target_capacity_;
+  bool last_read_filled_ = false;  // the last Read filled all the free space
   size_t size_ = 0;
   bool eof_ = false;
 };

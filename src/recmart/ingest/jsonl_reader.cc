@@ -135,7 +135,9 @@ class JsonlReader final : public RowReader {
     return buf_.Refill(keep_from);
   }
 
-  void ParseLine(Row* row);
+  // Fills *row from the line in text_. Non-OK only when the parser cannot
+  // get memory: that ends reading rather than blaming the row.
+  Status ParseLine(Row* row);
   void SetError(Row* row, RowError e, std::string_view detail) {
     row->error = e;
     row->error_detail.assign(detail.data(), detail.size());
@@ -255,18 +257,18 @@ StatusOr<bool> JsonlReader::NextImpl(Row* row) {
     return true;
   }
   row->raw = text_;
-  ParseLine(row);
+  RETURN_IF_ERROR(ParseLine(row));
   return true;
 }
 
-void JsonlReader::ParseLine(Row* row) {
+Status JsonlReader::ParseLine(Row* row) {
   const std::string_view line = text_;
   if (line.size() > max_row_) {
     row->raw = line.substr(0, max_row_);
     SetError(row, RowError::kRowTooLong,
              "line of " + std::to_string(line.size()) + " bytes is longer than max_row_bytes (" +
                  std::to_string(max_row_) + ")");
-    return;
+    return Status::OK();
   }
   if (!IsAsciiWithoutNul(line)) {
     const void* nul = std::memchr(line.data(), '\0', line.size());
@@ -275,19 +277,20 @@ void JsonlReader::ParseLine(Row* row) {
                "NUL byte at byte " +
                    std::to_string(static_cast<const char*>(nul) - line.data() + 1) +
                    " of the line");
-      return;
+      return Status::OK();
     }
     if (!IsValidUtf8(line)) {
       SetError(row, RowError::kInvalidUtf8, "line is not valid UTF-8");
-      return;
+      return Status::OK();
     }
   }
 
   if (line.size() > parser_.capacity()) {
     if (parser_.allocate(std::max(line.size(), 2 * parser_.capacity()), kParserMaxDepth) !=
         simdjson::SUCCESS) {
-      SetError(row, RowError::kMalformedJson, "simdjson: cannot allocate for this line");
-      return;
+      return Status::Internal(path_ + ": line " + std::to_string(line_no_) +
+                              ": simdjson cannot allocate memory for a line of " +
+                              std::to_string(line.size()) + " bytes");
     }
   }
   // The line's bytes are followed, inside the buffer's allocation, by at
@@ -301,7 +304,7 @@ void JsonlReader::ParseLine(Row* row) {
   if (!err) err = doc.type().get(type);
   if (err) {
     SetError(row, RowError::kMalformedJson, simdjson::error_message(err));
-    return;
+    return Status::OK();
   }
   if (type != od::json_type::object) {
     // Rare: tell "valid JSON, not an object" from "not JSON" with the DOM
@@ -338,7 +341,7 @@ void JsonlReader::ParseLine(Row* row) {
     } else {
       SetError(row, RowError::kMalformedJson, simdjson::error_message(derr));
     }
-    return;
+    return Status::OK();
   }
 
   std::fill(values_.begin(), values_.end(), std::nullopt);
@@ -351,23 +354,24 @@ void JsonlReader::ParseLine(Row* row) {
   if (err) {
     if (detail_.empty()) detail_ = simdjson::error_message(err);
     SetError(row, RowError::kMalformedJson, detail_);
-    return;
+    return Status::OK();
   }
   // After the object, nothing may follow: current_location() reports
   // OUT_OF_BOUNDS exactly when the iterator is at the end of the document.
   const char* trailing = nullptr;
   if (doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
     SetError(row, RowError::kMalformedJson, simdjson::error_message(simdjson::TRAILING_CONTENT));
-    return;
+    return Status::OK();
   }
   if (field_too_long_) {
     SetError(row, RowError::kFieldTooLong,
              "value of '" + columns_[field_too_long_col_] + "' is " +
                  std::to_string(field_too_long_size_) + " bytes, max_field_bytes is " +
                  std::to_string(max_field_));
-    return;
+    return Status::OK();
   }
   row->values.assign(values_.begin(), values_.end());
+  return Status::OK();
 }
 
 int JsonlReader::LookupTopLevel(size_t position, std::string_view key) {

@@ -7,16 +7,21 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "recmart/common/testing.h"
+#include "recmart/ingest/csv_reader.h"
 #include "recmart/ingest/decompress.h"
+#include "recmart/ingest/jsonl_reader.h"
 #include "recmart/lake/duckdb.h"
 
 namespace recmart::ingest {
@@ -358,6 +363,11 @@ TEST_F(ReaderTest, MissingFileIsNotFound) {
   }
   EXPECT_THAT(DetectCompression(dir_ + "/nope.csv"),
               StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+TEST_F(ReaderTest, DirectoryIsIOError) {
+  EXPECT_THAT(ReadAll(dir_, Csv(), {"a"}).open_status,
+              StatusIs(StatusCode::kIOError, HasSubstr(dir_)));
 }
 
 TEST_F(ReaderTest, CsvWrongColumnCount) {
@@ -882,6 +892,223 @@ TEST_F(ReaderTest, DetectCompressionBySuffixThenMagic) {
   o.compression = Compression::kNone;
   ReadResult r3 = ReadAll(Write("plain.csv.gz", "a\ny\n"), o, {"a"});
   EXPECT_THAT(Summary(r3), ElementsAre("L2 y"));
+}
+
+// ---------------------------------------------------------------- buffering
+
+// Serves a string in chunks of random sizes (1..max_chunk bytes), so that the
+// readers' buffer ends fall everywhere: inside quotes, between CR and LF, in
+// the middle of a BOM, a doubled quote or a multi-byte character.
+class ChunkedSource final : public ByteSource {
+ public:
+  ChunkedSource(std::string data, size_t max_chunk, uint32_t seed)
+      : data_(std::move(data)), max_chunk_(max_chunk), rng_(seed) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(
+        {n, data_.size() - pos_, std::uniform_int_distribution<size_t>(1, max_chunk_)(rng_)});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    consumed_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+  size_t max_chunk_;
+  std::mt19937 rng_;
+};
+
+using Opener = StatusOr<std::unique_ptr<RowReader>> (*)(const std::string&,
+                                                        std::unique_ptr<ByteSource>,
+                                                        const ReaderOptions&,
+                                                        const std::vector<std::string>&);
+
+std::vector<OwnedRow> ReadFromSource(Opener open, std::unique_ptr<ByteSource> source,
+                                     const ReaderOptions& o, const std::vector<std::string>& cols,
+                                     Status* status) {
+  std::vector<OwnedRow> rows;
+  auto reader = open("mem", std::move(source), o, cols);
+  if (!reader.ok()) {
+    *status = reader.status();
+    return rows;
+  }
+  Row row;
+  for (;;) {
+    StatusOr<bool> more = (*reader)->Next(&row);
+    if (!more.ok()) {
+      *status = more.status();
+      break;
+    }
+    if (!*more) break;
+    OwnedRow r;
+    r.line = row.line;
+    r.error = row.error;
+    r.detail = row.error_detail;
+    r.raw = std::string(row.raw);
+    for (const auto& v : row.values) {
+      r.values.push_back(v ? std::optional<std::string>(std::string(*v)) : std::nullopt);
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void ExpectSameRows(const std::vector<OwnedRow>& a, const std::vector<OwnedRow>& b,
+                    const std::string& input) {
+  ASSERT_EQ(a.size(), b.size()) << ::testing::PrintToString(input);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].line, b[i].line) << i << " " << ::testing::PrintToString(input);
+    ASSERT_EQ(a[i].error, b[i].error) << i << " " << ::testing::PrintToString(input);
+    ASSERT_EQ(a[i].raw, b[i].raw) << i << " " << ::testing::PrintToString(input);
+    ASSERT_EQ(a[i].values, b[i].values) << i << " " << ::testing::PrintToString(input);
+  }
+}
+
+std::string RandomText(std::mt19937& rng, const std::string& alphabet, size_t max_len) {
+  size_t len = std::uniform_int_distribution<size_t>(0, max_len)(rng);
+  std::string out;
+  if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) out = "\xEF\xBB\xBF";
+  for (size_t i = 0; i < len; ++i) {
+    out += alphabet[std::uniform_int_distribution<size_t>(0, alphabet.size() - 1)(rng)];
+  }
+  return out;
+}
+
+// The record boundaries the CSV contract defines, computed the slow and
+// obvious way (limits aside): (start line, raw) per record.
+std::vector<std::pair<uint64_t, std::string>> ReferenceCsvRecords(std::string s) {
+  if (s.rfind("\xEF\xBB\xBF", 0) == 0) s = s.substr(3);
+  std::vector<std::pair<uint64_t, std::string>> out;
+  uint64_t line = 1;
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint64_t start_line = line;
+    const size_t start = i;
+    bool in_quotes = false, field_start = true, ended = false;
+    while (i < s.size()) {
+      char c = s[i++];
+      if (in_quotes) {
+        if (c == '"') {
+          if (i < s.size() && s[i] == '"') {
+            ++i;
+          } else {
+            in_quotes = false;
+          }
+        } else if (c == '\n') {
+          ++line;
+        }
+        continue;
+      }
+      if (c == '\n') {
+        ++line;
+        ended = true;
+        break;
+      }
+      if (c == ',') {
+        field_start = true;
+      } else if (c == '"' && field_start) {
+        in_quotes = true;
+        field_start = false;
+      } else {
+        field_start = false;
+      }
+    }
+    std::string raw = s.substr(start, (ended ? i - 1 : i) - start);
+    if (!ended && !raw.empty() && raw.back() == '\n') raw.pop_back();
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+    out.emplace_back(start_line, raw);
+  }
+  // Empty records at the very end are the file's trailing line breaks.
+  while (!out.empty() && out.back().second.empty()) out.pop_back();
+  return out;
+}
+
+TEST(ReaderBuffering, CsvRowsDoNotDependOnHowBytesArrive) {
+  std::mt19937 rng(12345);
+  const std::string alphabet = "ab,,\"\"\n\r \xff\xc3\xa9";
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string input = RandomText(rng, alphabet, 300);
+    ReaderOptions o;
+    o.header = iter % 3 == 0;
+    o.max_row_bytes = iter % 2 ? 1 << 20 : 40;
+    o.max_field_bytes = iter % 4 ? 1 << 20 : 8;
+    const std::vector<std::string> cols =
+        o.header ? std::vector<std::string>{} : std::vector<std::string>{"column1"};
+    Status s1, s2;
+    auto whole = ReadFromSource(
+        &OpenCsvReader, std::make_unique<ChunkedSource>(input, 1 << 20, iter), o, cols, &s1);
+    auto bits = ReadFromSource(&OpenCsvReader, std::make_unique<ChunkedSource>(input, 3, iter), o,
+                               cols, &s2);
+    ASSERT_EQ(s1.code(), s2.code()) << ::testing::PrintToString(input);
+    ASSERT_NO_FATAL_FAILURE(ExpectSameRows(whole, bits, input));
+    for (size_t i = 1; i < whole.size(); ++i) ASSERT_GT(whole[i].line, whole[i - 1].line);
+
+    if (!s1.ok() || o.max_row_bytes != 1 << 20) continue;
+    // Without limits, every record of the contract is one row.
+    auto ref = ReferenceCsvRecords(input);
+    if (o.header && !ref.empty()) ref.erase(ref.begin());
+    ASSERT_EQ(whole.size(), ref.size()) << ::testing::PrintToString(input);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ASSERT_EQ(whole[i].line, ref[i].first) << i << " " << ::testing::PrintToString(input);
+      ASSERT_EQ(whole[i].raw, ref[i].second) << i << " " << ::testing::PrintToString(input);
+    }
+  }
+}
+
+TEST(ReaderBuffering, JsonlRowsDoNotDependOnHowBytesArriveAndEveryLineIsARow) {
+  std::mt19937 rng(54321);
+  const std::vector<std::string> pieces = {"{\"a\":1}",
+                                           "{\"a\":\"x\\\"y\"}",
+                                           "{\"b\":{\"c\":[1,2]}}",
+                                           "[1]",
+                                           "{",
+                                           "}",
+                                           "\"",
+                                           ":",
+                                           ",",
+                                           "\n",
+                                           "\r\n",
+                                           " ",
+                                           "\xff",
+                                           "1.5",
+                                           "null",
+                                           "{\"a\":null,\"b\":true}"};
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string input = iter % 10 == 0 ? "\xEF\xBB\xBF" : "";
+    const int n = std::uniform_int_distribution<int>(0, 40)(rng);
+    for (int k = 0; k < n; ++k) {
+      input += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng)];
+    }
+    ReaderOptions o;
+    o.format = Format::kJsonl;
+    o.max_row_bytes = iter % 2 ? 1 << 20 : 30;
+    o.max_field_bytes = iter % 4 ? 1 << 20 : 4;
+    const std::vector<std::string> cols = {"a", "b.c", "b"};
+    Status s1, s2;
+    auto whole = ReadFromSource(
+        &OpenJsonlReader, std::make_unique<ChunkedSource>(input, 1 << 20, iter), o, cols, &s1);
+    auto bits = ReadFromSource(&OpenJsonlReader, std::make_unique<ChunkedSource>(input, 3, iter), o,
+                               cols, &s2);
+    ASSERT_OK(s1);
+    ASSERT_OK(s2);
+    ASSERT_NO_FATAL_FAILURE(ExpectSameRows(whole, bits, input));
+    // Every line is a row (lines 1..N), except blank lines at the very end.
+    std::string body = input.rfind("\xEF\xBB\xBF", 0) == 0 ? input.substr(3) : input;
+    std::vector<std::string> lines;
+    size_t start = 0;
+    for (size_t i = 0; i <= body.size(); ++i) {
+      if (i == body.size() || body[i] == '\n') {
+        if (i < body.size() || start < body.size()) lines.push_back(body.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    while (!lines.empty() && lines.back().find_first_not_of(" \t\r") == std::string::npos) {
+      lines.pop_back();
+    }
+    ASSERT_EQ(whole.size(), lines.size()) << ::testing::PrintToString(input);
+    for (size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(whole[i].line, i + 1);
+  }
 }
 
 // ---------------------------------------------------------------- Parquet

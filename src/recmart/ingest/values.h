@@ -12,10 +12,11 @@
 namespace recmart::ingest {
 
 enum class TimestampFormat {
-  kAuto,          // tries, in order: epoch s/ms (by magnitude), ISO-8601, '... UTC', YYYY-MM-DD HH:MM[:SS]
+  kAuto,  // tries, in order: epoch s/ms (by magnitude), ISO-8601, '... UTC', YYYY-MM-DD HH:MM[:SS]
   kEpochSeconds,  // 1732000000 (may have a fraction: 1732000000.25)
   kEpochMillis,   // 1732000000123
-  kIso8601,       // 2019-10-01T00:00:00Z, 2019-10-01T02:00:00+02:00, 2019-10-01T00:00:00.123Z, 2019-10-01
+  kIso8601,       // 2019-10-01T00:00:00Z, 2019-10-01T02:00:00+02:00, 2019-10-01T00:00:00.123Z,
+                  // 2019-10-01
   kUtcSuffix,     // 2019-10-01 00:00:00 UTC
   kDateTime,      // 2010-12-01 08:26:00 or 2010-12-01 08:26 (seconds optional)
   kDayFirst,      // 01/12/2010 08:26[:SS] or 1.12.2010 or 01-12-2010 (time optional)

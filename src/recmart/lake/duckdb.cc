@@ -2,6 +2,10 @@
 
 #include <duckdb.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace recmart::lake {
@@ -51,8 +55,45 @@ StatusOr<Connection> Database::Connect() {
 struct QueryResult::Impl {
   duckdb_result result{};
   bool valid = false;
+  // SELECT results are all VARCHAR (see Connection::Query) and read through
+  // data chunks; other statements' results through the legacy value API.
+  // DuckDB forbids mixing the two on one result.
+  bool text_chunks = false;
+  // Strings are read from the result's data chunks (with their length, so a
+  // NUL byte does not cut them): the first row of each chunk, and the chunk
+  // read last, kept for sequential access.
+  std::vector<size_t> chunk_starts;
+  size_t cached_index = SIZE_MAX;
+  duckdb_data_chunk cached = nullptr;
+
   ~Impl() {
+    if (cached) duckdb_destroy_data_chunk(&cached);
     if (valid) duckdb_destroy_result(&result);
+  }
+
+  void IndexChunks() {
+    size_t start = 0;
+    size_t n = duckdb_result_chunk_count(result);
+    for (size_t i = 0; i < n; ++i) {
+      chunk_starts.push_back(start);
+      duckdb_data_chunk c = duckdb_result_get_chunk(result, i);
+      start += duckdb_data_chunk_get_size(c);
+      duckdb_destroy_data_chunk(&c);
+    }
+  }
+
+  // The chunk holding `row`, and the row's offset in it.
+  duckdb_data_chunk ChunkFor(size_t row, size_t* offset) {
+    size_t i = static_cast<size_t>(std::upper_bound(chunk_starts.begin(), chunk_starts.end(), row) -
+                                   chunk_starts.begin()) -
+               1;
+    if (i != cached_index) {
+      if (cached) duckdb_destroy_data_chunk(&cached);
+      cached = duckdb_result_get_chunk(result, i);
+      cached_index = i;
+    }
+    *offset = row - chunk_starts[i];
+    return cached;
   }
 };
 
@@ -64,91 +105,96 @@ QueryResult::~QueryResult() = default;
 size_t QueryResult::column_count() const { return duckdb_column_count(&impl_->result); }
 size_t QueryResult::row_count() const { return duckdb_row_count(&impl_->result); }
 
-std::string QueryResult::column_type(size_t col) const {
-  duckdb_logical_type t = duckdb_column_logical_type(&impl_->result, col);
-  char* s = duckdb_logical_type_get_alias(t);
-  std::string out;
-  if (s) {
-    out = s;
-    duckdb_free(s);
-  } else {
-    switch (duckdb_get_type_id(t)) {
-      case DUCKDB_TYPE_BOOLEAN:
-        out = "BOOLEAN";
-        break;
-      case DUCKDB_TYPE_TINYINT:
-        out = "TINYINT";
-        break;
-      case DUCKDB_TYPE_SMALLINT:
-        out = "SMALLINT";
-        break;
-      case DUCKDB_TYPE_INTEGER:
-        out = "INTEGER";
-        break;
-      case DUCKDB_TYPE_BIGINT:
-        out = "BIGINT";
-        break;
-      case DUCKDB_TYPE_HUGEINT:
-        out = "HUGEINT";
-        break;
-      case DUCKDB_TYPE_UTINYINT:
-        out = "UTINYINT";
-        break;
-      case DUCKDB_TYPE_USMALLINT:
-        out = "USMALLINT";
-        break;
-      case DUCKDB_TYPE_UINTEGER:
-        out = "UINTEGER";
-        break;
-      case DUCKDB_TYPE_UBIGINT:
-        out = "UBIGINT";
-        break;
-      case DUCKDB_TYPE_FLOAT:
-        out = "FLOAT";
-        break;
-      case DUCKDB_TYPE_DOUBLE:
-        out = "DOUBLE";
-        break;
-      case DUCKDB_TYPE_DECIMAL:
-        out = "DECIMAL";
-        break;
-      case DUCKDB_TYPE_DATE:
-        out = "DATE";
-        break;
-      case DUCKDB_TYPE_TIMESTAMP:
-        out = "TIMESTAMP";
-        break;
-      case DUCKDB_TYPE_TIMESTAMP_TZ:
-        out = "TIMESTAMP WITH TIME ZONE";
-        break;
-      case DUCKDB_TYPE_VARCHAR:
-        out = "VARCHAR";
-        break;
-      case DUCKDB_TYPE_BLOB:
-        out = "BLOB";
-        break;
-      case DUCKDB_TYPE_LIST:
-        out = "LIST";
-        break;
-      case DUCKDB_TYPE_STRUCT:
-        out = "STRUCT";
-        break;
-      default:
-        out = "OTHER";
-        break;
-    }
+namespace {
+
+// Type name of a logical type: its alias, else DuckDB's own spelling.
+std::string TypeName(duckdb_logical_type t) {
+  if (char* alias = duckdb_logical_type_get_alias(t)) {
+    std::string out(alias);
+    duckdb_free(alias);
+    return out;
   }
-  duckdb_destroy_logical_type(&t);
-  return out;
+  switch (duckdb_get_type_id(t)) {
+    case DUCKDB_TYPE_BOOLEAN:
+      return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT:
+      return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT:
+      return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER:
+      return "INTEGER";
+    case DUCKDB_TYPE_BIGINT:
+      return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT:
+      return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT:
+      return "UHUGEINT";
+    case DUCKDB_TYPE_UTINYINT:
+      return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT:
+      return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER:
+      return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT:
+      return "UBIGINT";
+    case DUCKDB_TYPE_FLOAT:
+      return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE:
+      return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL:
+      return "DECIMAL(" + std::to_string(duckdb_decimal_width(t)) + "," +
+             std::to_string(duckdb_decimal_scale(t)) + ")";
+    case DUCKDB_TYPE_DATE:
+      return "DATE";
+    case DUCKDB_TYPE_TIME:
+      return "TIME";
+    case DUCKDB_TYPE_TIME_TZ:
+      return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP:
+      return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL:
+      return "INTERVAL";
+    case DUCKDB_TYPE_VARCHAR:
+      return "VARCHAR";
+    case DUCKDB_TYPE_BLOB:
+      return "BLOB";
+    case DUCKDB_TYPE_UUID:
+      return "UUID";
+    case DUCKDB_TYPE_ENUM:
+      return "ENUM";
+    case DUCKDB_TYPE_LIST:
+      return "LIST";
+    case DUCKDB_TYPE_ARRAY:
+      return "ARRAY";
+    case DUCKDB_TYPE_STRUCT:
+      return "STRUCT";
+    case DUCKDB_TYPE_MAP:
+      return "MAP";
+    case DUCKDB_TYPE_UNION:
+      return "UNION";
+    case DUCKDB_TYPE_BIT:
+      return "BIT";
+    default:
+      return "OTHER";
+  }
 }
 
-bool QueryResult::column_is_numeric(size_t col) const {
-  switch (duckdb_column_type(&impl_->result, col)) {
+bool IsNumeric(duckdb_type t) {
+  switch (t) {
     case DUCKDB_TYPE_TINYINT:
     case DUCKDB_TYPE_SMALLINT:
     case DUCKDB_TYPE_INTEGER:
     case DUCKDB_TYPE_BIGINT:
     case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT:
     case DUCKDB_TYPE_UTINYINT:
     case DUCKDB_TYPE_USMALLINT:
     case DUCKDB_TYPE_UINTEGER:
@@ -162,28 +208,94 @@ bool QueryResult::column_is_numeric(size_t col) const {
   }
 }
 
-// The per-value accessors below are deprecated in favour of chunk access, but
-// they cast any type to text for us and results read this way are small
-// (catalog queries, CLI output); bulk data never goes through them.
+// Types the materialised-result value accessors read correctly. Anything
+// else (TIMESTAMPTZ, UUID, nested types, ENUM, ...) must be cast to VARCHAR
+// in SQL first: those accessors return nothing for them, and a UUID column
+// can even corrupt reads of the other columns.
+bool ReadableByValueApi(duckdb_type t) {
+  switch (t) {
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BLOB:
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_INTERVAL:
+      return true;
+    default:
+      return IsNumeric(t) && t != DUCKDB_TYPE_UHUGEINT;
+  }
+}
+
+struct Prepared {
+  duckdb_prepared_statement stmt = nullptr;
+  ~Prepared() {
+    if (stmt) duckdb_destroy_prepare(&stmt);
+  }
+};
+
+Status PrepareOrError(duckdb_connection con, const std::string& sql, Prepared* p) {
+  if (duckdb_prepare(con, sql.c_str(), &p->stmt) == DuckDBSuccess) return Status::OK();
+  std::string msg = p->stmt ? duckdb_prepare_error(p->stmt) : "cannot prepare";
+  if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  return Status::Internal("duckdb: " + msg);
+}
+
+}  // namespace
+
+// Text of a VARCHAR cell read from its chunk, or nullopt for NULL.
+static std::optional<std::string_view> ChunkText(QueryResult::Impl* impl, size_t col, size_t row) {
+  size_t offset = 0;
+  duckdb_data_chunk chunk = impl->ChunkFor(row, &offset);
+  duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, col);
+  uint64_t* validity = duckdb_vector_get_validity(vec);
+  if (validity && !duckdb_validity_row_is_valid(validity, offset)) return std::nullopt;
+  auto* data = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec));
+  duckdb_string_t& v = data[offset];
+  return std::string_view(duckdb_string_t_data(&v), duckdb_string_t_length(v));
+}
+
+// The legacy accessors (duckdb_value_*) are deprecated, but they cast the
+// types they support to text for us; they serve only non-SELECT statements,
+// whose results are small (SHOW, DESCRIBE, PRAGMA).
 bool QueryResult::IsNull(size_t col, size_t row) const {
+  if (impl_->text_chunks) return !ChunkText(impl_.get(), col, row).has_value();
   return duckdb_value_is_null(&impl_->result, col, row);
 }
 
 std::optional<std::string> QueryResult::GetString(size_t col, size_t row) const {
-  if (IsNull(col, row)) return std::nullopt;
+  if (impl_->text_chunks) {
+    std::optional<std::string_view> v = ChunkText(impl_.get(), col, row);
+    if (!v) return std::nullopt;
+    return std::string(*v);
+  }
+  if (duckdb_value_is_null(&impl_->result, col, row)) return std::nullopt;
   char* s = duckdb_value_varchar(&impl_->result, col, row);
-  if (!s) return std::nullopt;
+  if (!s) return std::string();
   std::string out(s);
   duckdb_free(s);
   return out;
 }
 
 int64_t QueryResult::GetInt64(size_t col, size_t row) const {
-  return duckdb_value_int64(&impl_->result, col, row);
+  if (!impl_->text_chunks) return duckdb_value_int64(&impl_->result, col, row);
+  std::optional<std::string_view> v = ChunkText(impl_.get(), col, row);
+  int64_t out = 0;
+  if (v && (*v == "true" || *v == "false")) return *v == "true" ? 1 : 0;
+  if (v) {
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (ec != std::errc() || end != v->data() + v->size())
+      out = static_cast<int64_t>(GetDouble(col, row));
+  }
+  return out;
 }
 
 double QueryResult::GetDouble(size_t col, size_t row) const {
-  return duckdb_value_double(&impl_->result, col, row);
+  if (!impl_->text_chunks) return duckdb_value_double(&impl_->result, col, row);
+  std::optional<std::string_view> v = ChunkText(impl_.get(), col, row);
+  if (!v) return 0;
+  std::string text(*v);
+  return std::strtod(text.c_str(), nullptr);
 }
 
 // ---------------------------------------------------------------- Connection
@@ -202,9 +314,40 @@ Connection::~Connection() {
 }
 
 StatusOr<QueryResult> Connection::Query(std::string_view sql) {
-  QueryResult r;
   std::string q(sql);
-  if (duckdb_query(con_, q.c_str(), &r.impl_->result) != DuckDBSuccess) {
+  Prepared prepared;
+  RETURN_IF_ERROR(PrepareOrError(con_, q, &prepared));
+  QueryResult r;
+  size_t n = duckdb_prepared_statement_column_count(prepared.stmt);
+  bool readable = true;
+  for (size_t i = 0; i < n; ++i) {
+    duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(prepared.stmt, i);
+    duckdb_type id = duckdb_get_type_id(t);
+    const char* name = duckdb_prepared_statement_column_name(prepared.stmt, i);
+    r.names_.emplace_back(name ? name : "");
+    duckdb_free(const_cast<char*>(name));  // the caller owns it
+    r.types_.push_back(TypeName(t));
+    r.numeric_.push_back(IsNumeric(id));
+    readable &= ReadableByValueApi(id);
+    duckdb_destroy_logical_type(&t);
+  }
+  if (duckdb_prepared_statement_type(prepared.stmt) == DUCKDB_STATEMENT_TYPE_SELECT && n > 0) {
+    // Every column as text, read from data chunks: exact bytes for every
+    // type. column_type() keeps the original types.
+    Prepared as_text;
+    Status s =
+        PrepareOrError(con_, "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (" + q + ")", &as_text);
+    if (s.ok()) {
+      std::swap(prepared.stmt, as_text.stmt);
+      r.impl_->text_chunks = true;
+    } else if (!readable) {
+      return s;
+    }
+  } else if (!readable) {
+    return Status::InvalidArgument(
+        "this statement returns columns of a type that can only be shown from a SELECT");
+  }
+  if (duckdb_execute_prepared(prepared.stmt, &r.impl_->result) != DuckDBSuccess) {
     const char* e = duckdb_result_error(&r.impl_->result);
     std::string msg = e ? e : "query failed";
     // DuckDB appends a multi-line caret display; errors here are one line.
@@ -213,16 +356,23 @@ StatusOr<QueryResult> Connection::Query(std::string_view sql) {
     return Status::Internal("duckdb: " + msg);
   }
   r.impl_->valid = true;
-  size_t n = duckdb_column_count(&r.impl_->result);
-  r.names_.reserve(n);
-  for (size_t i = 0; i < n; ++i) r.names_.emplace_back(duckdb_column_name(&r.impl_->result, i));
+  if (r.impl_->text_chunks) r.impl_->IndexChunks();
   return r;
 }
 
 Status Connection::Execute(std::string_view sql) {
   // duckdb_query runs every statement of a multi-statement string.
-  auto r = Query(sql);
-  return r.status();
+  duckdb_result result;
+  std::string q(sql);
+  if (duckdb_query(con_, q.c_str(), &result) != DuckDBSuccess) {
+    const char* e = duckdb_result_error(&result);
+    std::string msg = e ? e : "query failed";
+    if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    duckdb_destroy_result(&result);
+    return Status::Internal("duckdb: " + msg);
+  }
+  duckdb_destroy_result(&result);
+  return Status::OK();
 }
 
 StatusOr<std::optional<std::string>> Connection::QueryScalar(std::string_view sql) {
@@ -294,6 +444,7 @@ StatusOr<Appender> Connection::CreateAppender(const std::string& table,
 Appender::Appender(Appender&& o) noexcept { *this = std::move(o); }
 Appender& Appender::operator=(Appender&& o) noexcept {
   if (this != &o) {
+    Release();
     appender_ = o.appender_;
     chunk_ = o.chunk_;
     types_ = std::move(o.types_);
@@ -308,12 +459,18 @@ Appender& Appender::operator=(Appender&& o) noexcept {
   return *this;
 }
 
-Appender::~Appender() {
+Appender::~Appender() { Release(); }
+
+void Appender::Release() {
   if (appender_) {
     (void)FlushChunk();
     duckdb_appender_destroy(&appender_);
+    appender_ = nullptr;
   }
-  if (chunk_) duckdb_destroy_data_chunk(&chunk_);
+  if (chunk_) {
+    duckdb_destroy_data_chunk(&chunk_);
+    chunk_ = nullptr;
+  }
 }
 
 void Appender::SetString(size_t col, std::string_view v) {

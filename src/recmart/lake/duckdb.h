@@ -63,13 +63,14 @@ class QueryResult {
   size_t row_count() const;
   const std::string& column_name(size_t col) const { return names_[col]; }
   const std::vector<std::string>& column_names() const { return names_; }
-  // DuckDB's type name of a column ("BIGINT", "VARCHAR", "DATE", ...).
-  std::string column_type(size_t col) const;
+  // DuckDB's type name of a column as the query produced it ("BIGINT",
+  // "VARCHAR", "TIMESTAMP WITH TIME ZONE", "UUID", ...).
+  const std::string& column_type(size_t col) const { return types_[col]; }
   // True for numeric types (for right-aligned printing).
-  bool column_is_numeric(size_t col) const;
+  bool column_is_numeric(size_t col) const { return numeric_[col]; }
 
   bool IsNull(size_t col, size_t row) const;
-  // Any value cast to its text form; nullopt for NULL.
+  // Any value in its text form (every type, NUL bytes kept); nullopt for NULL.
   std::optional<std::string> GetString(size_t col, size_t row) const;
   int64_t GetInt64(size_t col, size_t row) const;  // NULL reads as 0
   double GetDouble(size_t col, size_t row) const;  // NULL reads as 0
@@ -77,9 +78,15 @@ class QueryResult {
  private:
   friend class Connection;
   QueryResult();
-  struct Impl;
+
+ public:
+  struct Impl;  // defined in duckdb.cc
+
+ private:
   std::unique_ptr<Impl> impl_;
   std::vector<std::string> names_;
+  std::vector<std::string> types_;
+  std::vector<bool> numeric_;
 };
 
 // Column types the fast appender supports.
@@ -113,6 +120,7 @@ class Appender {
  private:
   friend class Connection;
   Status FlushChunk();
+  void Release();  // flushes (dropping errors) and frees the DuckDB handles
   _duckdb_appender* appender_ = nullptr;
   _duckdb_data_chunk* chunk_ = nullptr;
   std::vector<ColumnType> types_;
@@ -131,7 +139,11 @@ class Connection {
 
   // Runs one or more statements, discarding results.
   Status Execute(std::string_view sql);
-  // Runs a statement and materialises its result.
+  // Runs one statement and materialises its result. A SELECT whose result
+  // has types the value accessors cannot read (TIMESTAMPTZ, UUID, LIST,
+  // STRUCT, ENUM, ...) is run with every column cast to VARCHAR; column_type()
+  // still reports the original types. Any other statement producing such
+  // types is refused with InvalidArgument.
   StatusOr<QueryResult> Query(std::string_view sql);
   // A single value (first column of first row) as text; NotFound if no rows.
   StatusOr<std::optional<std::string>> QueryScalar(std::string_view sql);

@@ -1,5 +1,6 @@
 #include "recmart/lake/lake.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -49,6 +50,11 @@ Status Lake::Recover() {
     if (runs.empty() || runs.back() != m.run_id) runs.push_back(m.run_id);
   }
   for (int64_t run : runs) RETURN_IF_ERROR(catalog_->FinishCommit(run));
+  // A run committed with nothing to move, killed before FinishCommit.
+  ASSIGN_OR_RETURN(std::vector<catalog::RunRecord> recent, catalog_->ListRuns(1000));
+  for (const auto& r : recent) {
+    if (r.state == "committing") RETURN_IF_ERROR(catalog_->FinishCommit(r.id));
+  }
   RETURN_IF_ERROR(catalog_->AbandonRunningRuns());
   RETURN_IF_ERROR(CollectGarbage());
   std::error_code ec;
@@ -102,7 +108,16 @@ StatusOr<std::vector<StagedFile>> Lake::Stage(Connection& conn, int64_t run_id,
   RETURN_IF_ERROR(conn.Execute(sql).WithContext("writing " + std::string(table.name)));
 
   std::vector<StagedFile> out;
-  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandGlob(dir + "/**/*.parquet", ""));
+  // List what COPY wrote (a directory walk, not a glob: the lake's path may
+  // contain wildcard characters).
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".parquet")
+      files.push_back(it->path().string());
+  }
+  if (ec) return Status::IOError(dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
   if (files.empty()) return out;
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + SqlString(f);
