@@ -23,6 +23,8 @@ std::string CompressionOption(const config::SourceConfig& source, const std::str
   }
 }
 
+// DuckDB's sniffer reads a sample of rows: 2,048 settles the names and types
+// of real exports, and keeps the check cheap enough to run on every new file.
 std::string ReaderSql(const config::SourceConfig& source, const std::string& file) {
   using lake::SqlString;
   const ingest::ReaderOptions& r = source.reader;
@@ -33,12 +35,12 @@ std::string ReaderSql(const config::SourceConfig& source, const std::string& fil
       return "read_csv(" + SqlString(file) + ", delim = " + SqlString(std::string(1, delim)) +
              ", quote = " + SqlString(std::string(1, r.quote)) +
              ", header = " + (r.header ? "true" : "false") +
-             ", sample_size = 20480, ignore_errors = true, compression = " +
+             ", sample_size = 2048, ignore_errors = true, compression = " +
              SqlString(CompressionOption(source, file)) + ")";
     }
     case ingest::Format::kJsonl:
       return "read_json(" + SqlString(file) +
-             ", format = 'newline_delimited', sample_size = 20480, ignore_errors = true, "
+             ", format = 'newline_delimited', sample_size = 2048, ignore_errors = true, "
              "compression = " +
              SqlString(CompressionOption(source, file)) + ")";
     case ingest::Format::kParquet:

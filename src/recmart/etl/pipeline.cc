@@ -100,6 +100,47 @@ void SetOpt(lake::Appender& a, size_t col, const std::optional<int64_t>& v) {
     a.SetNull(col);
 }
 
+// id hash → fingerprint of the last metadata staged for it. Open addressing
+// in one flat array: this is looked up for every event row, and a node-based
+// map's cache misses cost more than the parsing. Bounded: when half full it
+// starts over (a forgotten id only means one more staged record).
+class FlatMemo {
+ public:
+  // Records `fp` for `key`; true when it differs from what was recorded.
+  bool Update(uint64_t key, uint64_t fp) {
+    if (slots_.empty()) slots_.resize(kCapacity);
+    if (key == 0) key = 1;  // 0 marks an empty slot
+    size_t i = key & (kCapacity - 1);
+    while (true) {
+      Slot& s = slots_[i];
+      if (s.key == key) {
+        if (s.fp == fp) return false;
+        s.fp = fp;
+        return true;
+      }
+      if (s.key == 0) {
+        if (++used_ > kCapacity / 2) {
+          std::fill(slots_.begin(), slots_.end(), Slot{});
+          used_ = 0;
+          return Update(key, fp);
+        }
+        s = {key, fp};
+        return true;
+      }
+      i = (i + 1) & (kCapacity - 1);
+    }
+  }
+
+ private:
+  static constexpr size_t kCapacity = size_t{1} << 21;  // 32 MiB per memo
+  struct Slot {
+    uint64_t key = 0;
+    uint64_t fp = 0;
+  };
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+
 // Reads files off a shared queue into the staging tables. One per thread,
 // each with its own DuckDB connection and appenders.
 class IngestWorker {
@@ -277,25 +318,20 @@ class IngestWorker {
   // record whose values differ from the last one this worker staged for the
   // same id is staged (the newest-wins merge in SQL gives the same result);
   // the memo is bounded so memory does not grow with the input.
-  static constexpr size_t kMemoLimit = 1 << 20;
-  static uint64_t Fingerprint(std::initializer_list<std::optional<std::string_view>> parts) {
-    uint64_t h = 1469598103934665603ULL;
+  uint64_t Fingerprint(std::initializer_list<std::optional<std::string_view>> parts) {
+    fp_buffer_.clear();
     for (const auto& p : parts) {
-      std::string_view s = p ? *p : std::string_view("\x01null", 5);
-      for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-      h = (h ^ 0xff) * 1099511628211ULL;
+      // Length-prefixed, with a distinct marker for "absent".
+      uint32_t n = p ? static_cast<uint32_t>(p->size()) : UINT32_MAX;
+      fp_buffer_.append(reinterpret_cast<const char*>(&n), sizeof n);
+      if (p) fp_buffer_.append(*p);
     }
-    return h;
+    return XXH3_64bits(fp_buffer_.data(), fp_buffer_.size());
   }
   // Keyed by a hash of the id: a collision only costs an extra staged record
   // (the SQL merge gives the same result), never a lost one.
-  bool Changed(std::unordered_map<uint64_t, uint64_t>& memo, std::string_view id, uint64_t fp) {
-    if (memo.size() > kMemoLimit) memo.clear();
-    auto [it, inserted] = memo.try_emplace(XXH3_64bits(id.data(), id.size()), fp);
-    if (inserted) return true;
-    if (it->second == fp) return false;
-    it->second = fp;
-    return true;
+  bool Changed(FlatMemo& memo, std::string_view id, uint64_t fp) {
+    return memo.Update(XXH3_64bits(id.data(), id.size()), fp);
   }
   template <typename T>
   static std::optional<std::string_view> Bytes(const std::optional<T>& v) {
@@ -317,8 +353,9 @@ class IngestWorker {
   lake::Connection conn_;
   lake::Appender events_, items_, users_, quarantine_;
   Counters counters_;
-  std::unordered_map<uint64_t, uint64_t> item_memo_, user_memo_;
+  FlatMemo item_memo_, user_memo_;
   std::string key_buffer_;
+  std::string fp_buffer_;
 };
 
 std::string FileList(const std::vector<std::string>& paths) {
@@ -564,6 +601,7 @@ Status EtlRun::Transform() {
   const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
   const std::string event_date = "CAST(make_timestamp(TS * 1000000) AS DATE)";
 
+  auto step_start = std::chrono::steady_clock::now();
   // Everything the readers handed over must be in the staging table.
   ASSIGN_OR_RETURN(staged_rows_, Count("SELECT count(*) FROM staged_events"));
 
@@ -630,6 +668,8 @@ Status EtlRun::Transform() {
         "WHERE staged_events.SEQ = d.SEQ"));
   }
 
+  stats_["dedupe_seconds"] = Seconds(step_start);
+
   // 4. interactions: append-only, one new file per touched partition.
   RETURN_IF_ERROR(Stage("interactions",
                         "SELECT USER_ID, ITEM_ID, TS AS \"TIMESTAMP\", EVENT_TYPE, EVENT_VALUE, "
@@ -648,6 +688,7 @@ Status EtlRun::Transform() {
   }
   weight += " ELSE CAST(0 AS DOUBLE) END";
   if (project_.matrix.weights.empty()) weight = "CAST(0 AS DOUBLE)";
+  step_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(conn_->Execute(
       "CREATE TABLE uid_new AS SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = "
       "'view') AS VIEWS, "
@@ -659,6 +700,7 @@ Status EtlRun::Transform() {
       "::BIGINT AS RUN_ID, " + event_date +
       " AS event_date "
       "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID"));
+  stats_["aggregate_seconds"] = Seconds(step_start);
   RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new"));
 
   const lake::TableDef& uid = *lake::FindTable("user_item_daily");
@@ -694,21 +736,25 @@ Status EtlRun::Transform() {
   ASSIGN_OR_RETURN(std::vector<std::string> uid_live, LiveFiles("user_item_daily"));
   std::string decay = "1.0";
   if (project_.matrix.half_life_days > 0) {
-    decay = "pow(0.5, (ref.T - LAST_TS) / 86400.0 / " +
+    // The reference time, computed once: as a CTE referenced twice DuckDB
+    // would materialise the whole union to evaluate it.
+    ASSIGN_OR_RETURN(
+        std::optional<std::string> ref,
+        conn_->QueryScalar("SELECT coalesce(max(LAST_TS), 0) FROM " + with_new(uid_live)));
+    decay = "pow(0.5, (" + ref.value_or("0") + " - LAST_TS) / 86400.0 / " +
             std::to_string(project_.matrix.half_life_days) + ")";
   }
   RETURN_IF_ERROR(Stage("interaction_matrix",
-                        "WITH d AS (SELECT * FROM " + with_new(uid_live) +
-                            "), ref AS (SELECT max(LAST_TS) AS T FROM d) "
-                            "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, "
-                            "sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-                            "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
+                        "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, "
+                        "sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
+                        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
                             ExactSum("REVENUE") +
                             " AS REVENUE, "
                             "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, " +
                             ExactSum("SCORE_RAW * " + decay) +
                             " AS SCORE "
-                            "FROM d, ref GROUP BY USER_ID, ITEM_ID"));
+                            "FROM " +
+                            with_new(uid_live) + " GROUP BY USER_ID, ITEM_ID"));
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_matrix,
                    catalog_->LiveFiles("interaction_matrix"));
   for (const auto& f : old_matrix) removed_.push_back(f.path);
@@ -953,13 +999,22 @@ StatusOr<EtlResult> EtlRun::Run() {
   ASSIGN_OR_RETURN(lake::Connection conn, db_->Connect());
   conn_.emplace(std::move(conn));
   RETURN_IF_ERROR(conn_->Execute("SET preserve_insertion_order = false"));
+  auto schema_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(CheckSchemas());
+  stats_["schema_seconds"] = Seconds(schema_start);
   ASSIGN_OR_RETURN(run_id_, catalog_->BeginRun("etl"));
   result_.run_id = run_id_;
   Status s = [&]() -> Status {
     RETURN_IF_ERROR(conn_->Execute(kStagingSchema));
     auto t0 = std::chrono::steady_clock::now();
+    // Our workers do the reading; DuckDB's own pool would only spin beside them.
+    RETURN_IF_ERROR(conn_->Execute("SET threads = 1"));
     RETURN_IF_ERROR(Ingest());
+    RETURN_IF_ERROR(conn_->Execute(
+        "SET threads = " +
+        std::to_string(project_.etl.threads > 0
+                           ? project_.etl.threads
+                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))));
     CrashPoint("after_ingest");
     if (FaultInjected("drop_staged_event")) {  // a row lost between reader and table
       RETURN_IF_ERROR(conn_->Execute(
@@ -970,9 +1025,14 @@ StatusOr<EtlResult> EtlRun::Run() {
     RETURN_IF_ERROR(Transform());
     stats_["transform_seconds"] = Seconds(t0);
 
+    t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(Reconcile());
+    stats_["reconcile_seconds"] = Seconds(t0);
     CrashPoint("after_staging");
-    return CommitAll();
+    t0 = std::chrono::steady_clock::now();
+    Status committed = CommitAll();
+    stats_["commit_seconds"] = Seconds(t0);
+    return committed;
   }();
   if (!s.ok()) {
     std::error_code ec;

@@ -102,11 +102,12 @@ bool RecordBuilder::Id(const ingest::Row& row, int index, std::string_view field
                        std::string_view* id, BuildOutput* out) const {
   std::optional<std::string_view> v = Value(row, index);
   std::string_view s = v ? IdView(*v) : std::string_view();
-  std::string lower(field);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(c)); });
-  if (s.empty())
+  if (s.empty()) {
+    std::string lower(field);  // built only on failure: this runs for every row
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
     return Reject(out, "missing_" + lower, ColumnLabel(field, index) + " is empty or missing");
+  }
   if (s.size() > kMaxIdBytes) {
     return Reject(out, "id_too_long",
                   ColumnLabel(field, index) + " is " + std::to_string(s.size()) +

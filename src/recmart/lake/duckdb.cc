@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
@@ -316,7 +317,40 @@ Connection::~Connection() {
 StatusOr<QueryResult> Connection::Query(std::string_view sql) {
   std::string q(sql);
   Prepared prepared;
-  RETURN_IF_ERROR(PrepareOrError(con_, q, &prepared));
+  // Several statements: run all but the last, then prepare the last one,
+  // whose result is returned.
+  duckdb_extracted_statements extracted = nullptr;
+  idx_t count = duckdb_extract_statements(con_, q.c_str(), &extracted);
+  if (count == 0) {
+    std::string msg = extracted ? duckdb_extract_statements_error(extracted) : "cannot parse";
+    if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    duckdb_destroy_extracted(&extracted);
+    return Status::Internal("duckdb: " + msg);
+  }
+  Status status;
+  for (idx_t i = 0; i < count && status.ok(); ++i) {
+    Prepared p;
+    if (duckdb_prepare_extracted_statement(con_, extracted, i, &p.stmt) != DuckDBSuccess) {
+      std::string msg = p.stmt ? duckdb_prepare_error(p.stmt) : "cannot prepare";
+      if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+      status = Status::Internal("duckdb: " + msg);
+    } else if (i + 1 < count) {
+      duckdb_result r;
+      if (duckdb_execute_prepared(p.stmt, &r) != DuckDBSuccess) {
+        std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "query failed";
+        if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+        status = Status::Internal("duckdb: " + msg);
+      }
+      duckdb_destroy_result(&r);
+    } else {
+      std::swap(prepared.stmt, p.stmt);
+    }
+  }
+  duckdb_destroy_extracted(&extracted);
+  RETURN_IF_ERROR(status);
+  const bool single = count == 1;
+  while (!q.empty() && (std::isspace(static_cast<unsigned char>(q.back())) || q.back() == ';'))
+    q.pop_back();
   QueryResult r;
   size_t n = duckdb_prepared_statement_column_count(prepared.stmt);
   bool readable = true;
@@ -331,7 +365,8 @@ StatusOr<QueryResult> Connection::Query(std::string_view sql) {
     readable &= ReadableByValueApi(id);
     duckdb_destroy_logical_type(&t);
   }
-  if (duckdb_prepared_statement_type(prepared.stmt) == DUCKDB_STATEMENT_TYPE_SELECT && n > 0) {
+  if (single && duckdb_prepared_statement_type(prepared.stmt) == DUCKDB_STATEMENT_TYPE_SELECT &&
+      n > 0) {
     // Every column as text, read from data chunks: exact bytes for every
     // type. column_type() keeps the original types.
     Prepared as_text;
