@@ -449,7 +449,7 @@ error_code JsonlReader::VisitValue(od::value v, int node, int depth) {
         if (error_code err = v.get_array().get(arr)) return err;
         for (auto element : arr) {
           od::value ev;
-          if (error_code err = std::move(element).get(ev)) return err;
+          if (error_code err = element.get(ev)) return err;
           if (error_code err = VisitValue(ev, -1, depth + 1)) return err;
         }
       }

@@ -108,10 +108,12 @@ Status ParquetReader::Init(const std::vector<std::string>& columns) {
   }
   for (const std::string& col : columns) {
     if (std::find(names_.begin(), names_.end(), col) == names_.end()) {
-      std::string list;
-      for (size_t i = 0; i < names_.size(); ++i) list += (i ? ", " : "") + names_[i];
-      return Status::InvalidArgument(path_ + ": column '" + col +
-                                     "' is not in the Parquet schema (columns: " + list + ")");
+      std::string msg = path_ + ": column '" + col + "' is not in the Parquet schema (columns: ";
+      for (size_t i = 0; i < names_.size(); ++i) {
+        if (i) msg += ", ";
+        msg += names_[i];
+      }
+      return Status::InvalidArgument(msg + ")");
     }
   }
 

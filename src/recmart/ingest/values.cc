@@ -186,9 +186,8 @@ bool ParseZone(Cursor& c, Civil* t) {
   ++c.p;
   if (!c.Digits(2, 2, &t->zone_hours)) return false;
   t->zone_minutes = 0;
-  if (c.Consume(':')) {
-    if (!c.Digits(2, 2, &t->zone_minutes)) return false;
-  } else if (IsDigit(c.Peek())) {
+  // Minutes follow as ":MM" or directly as "MM".
+  if (c.Consume(':') || IsDigit(c.Peek())) {
     if (!c.Digits(2, 2, &t->zone_minutes)) return false;
   }
   t->has_zone = true;

@@ -16,12 +16,13 @@
 
 #include "recmart/common/status.h"
 
-// Opaque C API handles (defined in duckdb.h).
-struct _duckdb_database;
-struct _duckdb_connection;
-struct _duckdb_appender;
-struct _duckdb_data_chunk;
-struct _duckdb_vector;
+// Opaque C API handles (defined in duckdb.h, whose names these are: declared
+// here so that no other module includes DuckDB's header).
+struct _duckdb_database;    // NOLINT(bugprone-reserved-identifier)
+struct _duckdb_connection;  // NOLINT(bugprone-reserved-identifier)
+struct _duckdb_appender;    // NOLINT(bugprone-reserved-identifier)
+struct _duckdb_data_chunk;  // NOLINT(bugprone-reserved-identifier)
+struct _duckdb_vector;      // NOLINT(bugprone-reserved-identifier)
 
 namespace recmart::lake {
 
