@@ -141,11 +141,8 @@ Status Catalog::UpsertSource(const std::string& name, const std::string& kind,
 StatusOr<std::vector<std::string>> Catalog::SourceNames() {
   ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare("SELECT name FROM sources ORDER BY name"));
   std::vector<std::string> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(st.ColumnText(0));
-  }
+  RETURN_IF_ERROR(
+      st.ForEachRow([&](const SqliteStatement& row) { out.push_back(row.ColumnText(0)); }));
   return out;
 }
 
@@ -155,29 +152,25 @@ StatusOr<std::vector<SchemaVersion>> Catalog::SchemaHistory(const std::string& s
                                 "WHERE source=? ORDER BY version"));
   st.Bind(1, source);
   std::vector<SchemaVersion> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
     SchemaVersion v;
     v.source = source;
-    v.version = static_cast<int>(st.ColumnInt(0));
-    v.file = st.ColumnText(1);
-    v.detected_at = st.ColumnInt(2);
-    v.state = st.ColumnText(3);
+    v.version = static_cast<int>(row.ColumnInt(0));
+    v.file = row.ColumnText(1);
+    v.detected_at = row.ColumnInt(2);
+    v.state = row.ColumnText(3);
     out.push_back(std::move(v));
-  }
+  }));
   ASSIGN_OR_RETURN(SqliteStatement cols,
                    db_->Prepare("SELECT version, name, type FROM schema_columns WHERE source=? "
                                 "ORDER BY version, position"));
   cols.Bind(1, source);
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, cols.Step());
-    if (!row) break;
-    int version = static_cast<int>(cols.ColumnInt(0));
+  RETURN_IF_ERROR(cols.ForEachRow([&](const SqliteStatement& row) {
+    int version = static_cast<int>(row.ColumnInt(0));
     for (auto& v : out) {
-      if (v.version == version) v.columns.push_back({cols.ColumnText(1), cols.ColumnText(2)});
+      if (v.version == version) v.columns.push_back({row.ColumnText(1), row.ColumnText(2)});
     }
-  }
+  }));
   return out;
 }
 
@@ -238,19 +231,17 @@ StatusOr<std::vector<FileRecord>> Catalog::ProcessedFiles(const std::string& sou
                                 "files WHERE source=? ORDER BY path"));
   st.Bind(1, source);
   std::vector<FileRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
     FileRecord f;
     f.source = source;
-    f.path = st.ColumnText(0);
-    f.size = static_cast<uint64_t>(st.ColumnInt(1));
-    f.mtime_ns = st.ColumnInt(2);
-    f.run_id = st.ColumnInt(3);
-    f.rows = static_cast<uint64_t>(st.ColumnInt(4));
-    f.processed_at = st.ColumnInt(5);
+    f.path = row.ColumnText(0);
+    f.size = static_cast<uint64_t>(row.ColumnInt(1));
+    f.mtime_ns = row.ColumnInt(2);
+    f.run_id = row.ColumnInt(3);
+    f.rows = static_cast<uint64_t>(row.ColumnInt(4));
+    f.processed_at = row.ColumnInt(5);
     out.push_back(std::move(f));
-  }
+  }));
   return out;
 }
 
@@ -327,11 +318,7 @@ StatusOr<std::vector<RunRecord>> Catalog::ListRuns(int limit) {
                                                     " FROM runs ORDER BY id DESC LIMIT ?"));
   st.Bind(1, int64_t{limit});
   std::vector<RunRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(ReadRun(st));
-  }
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) { out.push_back(ReadRun(row)); }));
   return out;
 }
 
@@ -412,11 +399,9 @@ StatusOr<std::vector<PendingMove>> Catalog::PendingMoves() {
   ASSIGN_OR_RETURN(SqliteStatement st,
                    db_->Prepare("SELECT run_id, src, dst FROM pending_moves ORDER BY run_id, src"));
   std::vector<PendingMove> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back({st.ColumnInt(0), st.ColumnText(1), st.ColumnText(2)});
-  }
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
+    out.push_back({row.ColumnInt(0), row.ColumnText(1), row.ColumnText(2)});
+  }));
   return out;
 }
 
@@ -429,18 +414,16 @@ Status Catalog::AbandonRunningRuns() {
 namespace {
 StatusOr<std::vector<LakeFile>> ReadLakeFiles(SqliteStatement& st) {
   std::vector<LakeFile> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
     LakeFile f;
-    f.path = st.ColumnText(0);
-    f.table = st.ColumnText(1);
-    f.partition = st.ColumnText(2);
-    f.rows = static_cast<uint64_t>(st.ColumnInt(3));
-    f.bytes = static_cast<uint64_t>(st.ColumnInt(4));
-    f.run_id = st.ColumnInt(5);
+    f.path = row.ColumnText(0);
+    f.table = row.ColumnText(1);
+    f.partition = row.ColumnText(2);
+    f.rows = static_cast<uint64_t>(row.ColumnInt(3));
+    f.bytes = static_cast<uint64_t>(row.ColumnInt(4));
+    f.run_id = row.ColumnInt(5);
     out.push_back(std::move(f));
-  }
+  }));
   return out;
 }
 constexpr char kLakeFileColumns[] = "path, table_name, partition, rows, bytes, run_id";
@@ -466,11 +449,8 @@ StatusOr<std::vector<std::string>> Catalog::GarbageFiles() {
   ASSIGN_OR_RETURN(SqliteStatement st,
                    db_->Prepare("SELECT path FROM lake_files WHERE state='garbage' ORDER BY path"));
   std::vector<std::string> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(st.ColumnText(0));
-  }
+  RETURN_IF_ERROR(
+      st.ForEachRow([&](const SqliteStatement& row) { out.push_back(row.ColumnText(0)); }));
   return out;
 }
 
@@ -500,19 +480,17 @@ StatusOr<std::vector<ReconRow>> Catalog::Reconciliation(int64_t run_id) {
           "WHERE run_id=? ORDER BY source, day"));
   st.Bind(1, run_id);
   std::vector<ReconRow> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
     ReconRow r;
-    r.run_id = st.ColumnInt(0);
-    r.source = st.ColumnText(1);
-    r.day = st.ColumnText(2);
-    r.raw = static_cast<uint64_t>(st.ColumnInt(3));
-    r.accepted = static_cast<uint64_t>(st.ColumnInt(4));
-    r.quarantined = static_cast<uint64_t>(st.ColumnInt(5));
-    r.duplicates = static_cast<uint64_t>(st.ColumnInt(6));
+    r.run_id = row.ColumnInt(0);
+    r.source = row.ColumnText(1);
+    r.day = row.ColumnText(2);
+    r.raw = static_cast<uint64_t>(row.ColumnInt(3));
+    r.accepted = static_cast<uint64_t>(row.ColumnInt(4));
+    r.quarantined = static_cast<uint64_t>(row.ColumnInt(5));
+    r.duplicates = static_cast<uint64_t>(row.ColumnInt(6));
     out.push_back(std::move(r));
-  }
+  }));
   return out;
 }
 
@@ -524,12 +502,10 @@ StatusOr<std::vector<QuarantineCount>> Catalog::QuarantineReasons(int64_t run_id
           "ORDER BY source, day, reason"));
   st.Bind(1, run_id);
   std::vector<QuarantineCount> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back({st.ColumnInt(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
-                   static_cast<uint64_t>(st.ColumnInt(4))});
-  }
+  RETURN_IF_ERROR(st.ForEachRow([&](const SqliteStatement& row) {
+    out.push_back({row.ColumnInt(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3),
+                   static_cast<uint64_t>(row.ColumnInt(4))});
+  }));
   return out;
 }
 

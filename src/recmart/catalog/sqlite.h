@@ -31,6 +31,15 @@ class SqliteStatement {
   StatusOr<bool> Step();
   // Steps to completion (for statements without rows).
   Status Run();
+  // Calls fn(*this) for every row; stops at the first error.
+  template <typename Fn>
+  Status ForEachRow(Fn&& fn) {
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, Step());
+      if (!row) return Status::OK();
+      fn(*this);
+    }
+  }
 
   std::string ColumnText(int col) const;
   int64_t ColumnInt(int col) const;

@@ -99,17 +99,13 @@ class JsonlReader final : public RowReader {
 
   Status Init(const std::vector<std::string>& columns);
 
-  StatusOr<bool> Next(Row* row) override {
-    try {
-      return NextImpl(row);
-    } catch (const std::bad_alloc&) {
-      return Status::Internal(path_ + ": out of memory reading line " + std::to_string(line_));
-    } catch (const std::exception& e) {
-      return Status::Internal(path_ + ": unexpected error near line " + std::to_string(line_) +
-                              ": " + e.what());
-    }
-  }
+  const std::string& path() const override { return path_; }
 
+ protected:
+  StatusOr<bool> ReadNext(Row* row) override { return NextImpl(row); }
+  std::string Position() const override { return "line " + std::to_string(line_); }
+
+ public:
   std::vector<std::string> ColumnNames() const override { return key_order_; }
   uint64_t bytes_consumed() const override { return buf_.compressed_bytes_consumed(); }
 

@@ -38,17 +38,13 @@ class ParquetReader final : public RowReader {
 
   Status Init(const std::vector<std::string>& columns);
 
-  StatusOr<bool> Next(Row* row) override {
-    try {
-      return NextImpl(row);
-    } catch (const std::bad_alloc&) {
-      return Status::Internal(path_ + ": out of memory reading row " + std::to_string(next_row_));
-    } catch (const std::exception& e) {
-      return Status::Internal(path_ + ": unexpected error reading row " +
-                              std::to_string(next_row_) + ": " + e.what());
-    }
-  }
+  const std::string& path() const override { return path_; }
 
+ protected:
+  StatusOr<bool> ReadNext(Row* row) override { return NextImpl(row); }
+  std::string Position() const override { return "row " + std::to_string(next_row_ + 1); }
+
+ public:
   std::vector<std::string> ColumnNames() const override { return names_; }
   // DuckDB reads the file itself; progress is reported in rows' share of the
   // file size, which is what callers use it for.

@@ -15,6 +15,16 @@
 #include "recmart/ingest/parquet_reader.h"
 
 namespace recmart::ingest {
+
+StatusOr<bool> RowReader::Next(Row* row) {
+  try {
+    return ReadNext(row);
+  } catch (const std::bad_alloc&) {
+    return Status::Internal(path() + ": out of memory reading " + Position());
+  } catch (const std::exception& e) {
+    return Status::Internal(path() + ": unexpected error near " + Position() + ": " + e.what());
+  }
+}
 namespace {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {

@@ -91,8 +91,8 @@ class RowReader {
 
   // Reads the next row into *row. Returns false at the end of the file. A
   // non-OK status (e.g. a corrupt gzip stream) ends reading; rows returned
-  // before it stand.
-  virtual StatusOr<bool> Next(Row* row) = 0;
+  // before it stand. Never throws: this is the readers' exception boundary.
+  StatusOr<bool> Next(Row* row);
 
   // The file's column names: the CSV header, or the JSON keys seen so far.
   virtual std::vector<std::string> ColumnNames() const = 0;
@@ -100,6 +100,14 @@ class RowReader {
   // Bytes of the underlying (possibly compressed) file consumed so far, for
   // progress reporting.
   virtual uint64_t bytes_consumed() const = 0;
+
+ protected:
+  // The format's own reading, behind Next(); may throw (library code).
+  virtual StatusOr<bool> ReadNext(Row* row) = 0;
+  // Where reading is, for messages: "line 12" or "row 12".
+  virtual std::string Position() const = 0;
+  // The file, for messages.
+  virtual const std::string& path() const = 0;
 };
 
 }  // namespace recmart::ingest
