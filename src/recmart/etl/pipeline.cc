@@ -427,7 +427,9 @@ class EtlRun {
   std::set<std::string> affected_days_;  // "event_date=YYYY-MM-DD"
   std::vector<catalog::ReconRow> recon_;
   std::vector<catalog::QuarantineCount> reasons_;
-  uint64_t staged_rows_ = 0;  // rows in staged_events before de-duplication
+  uint64_t staged_rows_ = 0;            // rows in staged_events before de-duplication
+  std::map<DayKey, uint64_t> landed_;   // curated events per source and day
+  uint64_t curated_[4] = {0, 0, 0, 0};  // curated events: all, views, adds-to-cart, purchases
   nlohmann::json stats_ = nlohmann::json::object();
 };
 
@@ -702,6 +704,25 @@ Status EtlRun::Transform() {
       "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID"));
   stats_["aggregate_seconds"] = Seconds(step_start);
   RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new"));
+  // What reconciliation needs from the curated events, counted now so that
+  // the staging table (the largest thing in memory) can go before the
+  // aggregations below.
+  ASSIGN_OR_RETURN(
+      lake::QueryResult landed,
+      conn_->Query(
+          "SELECT SEQ >> " + shift +
+          ", CAST(floor(TS / 86400) AS BIGINT), count(*), "
+          "count(*) FILTER (WHERE EVENT_TYPE = 'view'), count(*) FILTER (WHERE EVENT_TYPE = "
+          "'add_to_cart'), "
+          "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') FROM staged_events GROUP BY ALL"));
+  std::map<int64_t, size_t> file_source;
+  for (const auto& t : tasks_) file_source[t.file_idx] = t.source_index;
+  for (size_t i = 0; i < landed.row_count(); ++i) {
+    landed_[{file_source[landed.GetInt64(0, i)], landed.GetInt64(1, i)}] +=
+        static_cast<uint64_t>(landed.GetInt64(2, i));
+    for (int k = 0; k < 4; ++k) curated_[k] += static_cast<uint64_t>(landed.GetInt64(2 + k, i));
+  }
+  RETURN_IF_ERROR(conn_->Execute("DROP TABLE staged_events; DROP TABLE dup"));
 
   const lake::TableDef& uid = *lake::FindTable("user_item_daily");
   constexpr char kUidColumns[] =
@@ -717,13 +738,15 @@ Status EtlRun::Transform() {
   if (!affected_days_.empty()) {
     ASSIGN_OR_RETURN(std::vector<std::string> uid_days,
                      LiveFiles("user_item_daily", &affected_days_));
+    // This run's rows are unique per (day, user, item): when no earlier run
+    // touched these days, counting rows counts distinct users.
+    const std::string users = uid_days.empty() ? "count(*)" : "count(DISTINCT USER_ID)";
     RETURN_IF_ERROR(Stage(
         "daily_item_stats",
         "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
         "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
-            ExactSum("REVENUE") +
-            " AS REVENUE, count(DISTINCT USER_ID) AS USERS, event_date FROM " + with_new(uid_days) +
-            " GROUP BY event_date, ITEM_ID"));
+            ExactSum("REVENUE") + " AS REVENUE, " + users + " AS USERS, event_date FROM " +
+            with_new(uid_days) + " GROUP BY event_date, ITEM_ID"));
     ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats,
                      catalog_->LiveFiles("daily_item_stats"));
     for (const auto& f : old_stats) {
@@ -845,19 +868,8 @@ Status EtlRun::Reconcile() {
     problems += " staged " + std::to_string(staged_rows_) + " events, readers produced " +
                 std::to_string(staged_events) + ";";
   }
-  // Rows that landed, per source and day, counted in SQL from the curated
-  // events (file index → source).
-  std::map<int64_t, size_t> file_source;
-  for (const auto& t : tasks_) file_source[t.file_idx] = t.source_index;
-  std::map<DayKey, uint64_t> accepted;
-  ASSIGN_OR_RETURN(lake::QueryResult landed,
-                   conn_->Query("SELECT SEQ >> " + std::to_string(kLineBits) +
-                                ", CAST(floor(TS / 86400) AS BIGINT), count(*) "
-                                "FROM staged_events GROUP BY ALL"));
-  for (size_t i = 0; i < landed.row_count(); ++i) {
-    accepted[{file_source[landed.GetInt64(0, i)], landed.GetInt64(1, i)}] +=
-        static_cast<uint64_t>(landed.GetInt64(2, i));
-  }
+  // Rows that landed, per source and day (counted in Transform).
+  std::map<DayKey, uint64_t> accepted = landed_;
   // Items and users sources: every staged record is accepted (undated).
   for (const auto& [k, v] : counters_.staged) {
     auto kind = project_.sources[k.source].kind;
@@ -910,25 +922,19 @@ Status EtlRun::Reconcile() {
   // event type, and the all-time totals against every interaction in the lake.
   ASSIGN_OR_RETURN(
       lake::QueryResult delta,
-      conn_->Query("SELECT (SELECT count(*) FROM staged_events), (SELECT coalesce(sum(EVENTS), 0) "
-                   "FROM uid_new), "
-                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'view'), (SELECT "
-                   "coalesce(sum(VIEWS), 0) FROM uid_new), "
-                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'add_to_cart'), (SELECT "
-                   "coalesce(sum(ADD_TO_CARTS), 0) FROM uid_new), "
-                   "(SELECT count(*) FROM staged_events WHERE EVENT_TYPE = 'purchase'), (SELECT "
-                   "coalesce(sum(PURCHASES), 0) FROM uid_new)"));
+      conn_->Query("SELECT coalesce(sum(EVENTS), 0), coalesce(sum(VIEWS), 0), "
+                   "coalesce(sum(ADD_TO_CARTS), 0), coalesce(sum(PURCHASES), 0) FROM uid_new"));
   const char* names[] = {"events", "views", "add_to_carts", "purchases"};
   for (int i = 0; i < 4; ++i) {
-    if (delta.GetInt64(2 * i, 0) != delta.GetInt64(2 * i + 1, 0)) {
+    if (static_cast<uint64_t>(delta.GetInt64(i, 0)) != curated_[i]) {
       problems += std::string(" matrix delta ") + names[i] + ": " +
-                  std::to_string(delta.GetInt64(2 * i + 1, 0)) + " != curated " +
-                  std::to_string(delta.GetInt64(2 * i, 0)) + ";";
+                  std::to_string(delta.GetInt64(i, 0)) + " != curated " +
+                  std::to_string(curated_[i]) + ";";
     }
   }
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> live_interactions,
                    catalog_->LiveFiles("interactions"));
-  uint64_t lake_events = static_cast<uint64_t>(delta.GetInt64(0, 0));
+  uint64_t lake_events = curated_[0];
   for (const auto& f : live_interactions) lake_events += f.rows;
   const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
   ASSIGN_OR_RETURN(uint64_t matrix_events,
