@@ -7,11 +7,9 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "recmart/common/fs.h"
 #include "recmart/etl/record_builder.h"
@@ -556,6 +554,7 @@ Status EtlRun::Ingest() {
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> bytes_done{0};
   std::atomic<bool> failed{false};
+  std::atomic<size_t> finished{0};  // workers done
   std::vector<Status> statuses(threads);
   std::vector<std::thread> pool;
   for (size_t i = 0; i < threads; ++i) {
@@ -574,20 +573,14 @@ Status EtlRun::Ingest() {
         statuses[i] = c;
         failed = true;
       }
+      finished.fetch_add(1);
     });
   }
   if (options_.progress) {
-    while (true) {
-      bool done = next.load() >= queue.size() + threads || failed.load();
+    // Report every 200 ms until every worker has finished.
+    while (finished.load() < threads) {
       options_.progress(bytes_done.load(), result_.input_bytes);
-      if (done) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      if (next.load() >= queue.size()) {
-        // Workers are finishing their last files; keep reporting until joined.
-        bool all_idle = true;
-        (void)all_idle;
-      }
-      if (next.load() >= queue.size() && bytes_done.load() >= result_.input_bytes) break;
     }
   }
   for (auto& t : pool) t.join();
