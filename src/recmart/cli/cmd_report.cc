@@ -16,10 +16,12 @@ void RegisterReport(CLI::App& app, Context& ctx) {
   AddProjectOption(cmd, ctx);
   auto run = std::make_shared<int64_t>(0);
   auto json = std::make_shared<bool>(false);
+  auto days = std::make_shared<bool>(false);
   cmd->add_option("--run", *run, "run id (default: the latest ETL run that read data)");
+  cmd->add_flag("--days", *days, "also print the per-day table (JSON always has it)");
   cmd->add_flag("--json", *json, "JSON output");
-  cmd->callback([&ctx, run, json] {
-    ctx.action = [&ctx, run, json] {
+  cmd->callback([&ctx, run, json, days] {
+    ctx.action = [&ctx, run, json, days] {
       std::optional<config::Project> p = LoadProjectOrReport(ctx);
       if (!p) return kExitUsage;
       StatusOr<std::unique_ptr<catalog::Catalog>> cat = catalog::Catalog::Open(p->catalog_path);
@@ -83,8 +85,15 @@ void RegisterReport(CLI::App& app, Context& ctx) {
       } else {
         std::cout << "reconciliation of run " << run_id << "\n\n";
         PrintTable(std::cout, totals);
-        std::cout << "\nper day:\n";
-        PrintTable(std::cout, t);
+        size_t unbalanced = 0;
+        for (const auto& r : *rows)
+          unbalanced += r.raw != r.accepted + r.quarantined + r.duplicates;
+        std::cout << "\n"
+                  << rows->size() << " source-days, "
+                  << (unbalanced == 0 ? "all balanced"
+                                      : std::to_string(unbalanced) + " NOT balanced")
+                  << (*days ? "" : " (--days for the table)") << "\n";
+        if (*days) PrintTable(std::cout, t);
         if (!why.rows.empty()) {
           std::cout << "\nquarantine reasons:\n";
           PrintTable(std::cout, why);
