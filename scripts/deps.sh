@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian packages. Keep this list in sync with CMakeLists.txt find_package calls.
 PKGS=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev zlib1g-dev libzstd-dev libxxhash-dev
+  libsqlite3-dev sqlite3 zlib1g-dev libzstd-dev libxxhash-dev
   nlohmann-json3-dev libsimdjson-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
