@@ -51,6 +51,15 @@ std::string ReaderSql(const config::SourceConfig& source, const std::string& fil
 
 }  // namespace
 
+std::vector<std::string> CrawlFinding::ChangeLines() const {
+  std::vector<std::string> lines;
+  for (const auto& c : changes) {
+    lines.push_back("source '" + source + "': " + c.ToString() + " in " + file + " (" + action +
+                    ")");
+  }
+  return lines;
+}
+
 StatusOr<std::vector<catalog::ColumnSchema>> InferSchema(lake::Connection& conn,
                                                          const config::SourceConfig& source,
                                                          const std::string& file) {
@@ -146,11 +155,8 @@ StatusOr<std::vector<CrawlFinding>> CrawlProject(
     if (todo.empty()) todo.push_back(files.back());
     for (const auto& file : todo) {
       ASSIGN_OR_RETURN(CrawlFinding f, CheckSchema(catalog, conn, source, file));
-      if (!f.changes.empty() && log) {
-        for (const auto& c : f.changes) {
-          log("source '" + source.name + "': " + c.ToString() + " in " + file + " (" + f.action +
-              ")");
-        }
+      if (log) {
+        for (const auto& line : f.ChangeLines()) log(line);
       }
       out.push_back(std::move(f));
     }

@@ -22,6 +22,9 @@ struct CrawlFinding {
   // as observed, current kept), "updated" (policy update: became current).
   std::string action;
   int version = 0;  // catalog version recorded (0 when unchanged)
+
+  // One line per change: "source 'orders': column 'x' added (BIGINT) in FILE (logged)".
+  std::vector<std::string> ChangeLines() const;
 };
 
 // Infers column names and DuckDB types of one file (sampled).

@@ -356,23 +356,6 @@ class IngestWorker {
   std::string fp_buffer_;
 };
 
-std::string FileList(const std::vector<std::string>& paths) {
-  std::string list;
-  for (const auto& p : paths) list += (list.empty() ? "" : ", ") + SqlString(p);
-  return "[" + list + "]";
-}
-
-// A relation over `files` (absolute paths) of `table`, or its empty relation.
-std::string FilesRelation(const lake::TableDef& table, const std::vector<std::string>& files) {
-  if (files.empty()) return "(" + lake::EmptySelect(table) + ")";
-  std::string rel = "read_parquet(" + FileList(files);
-  if (!table.partition_column.empty()) {
-    rel += ", hive_partitioning = true, hive_types = {'" + std::string(table.partition_column) +
-           "': " + std::string(table.partition_type) + "}";
-  }
-  return rel + ")";
-}
-
 // sum() of DOUBLE in parallel depends on the order rows arrive in, so the
 // last bits could differ from run to run. Money and scores are summed as
 // DECIMAL (exact, order-independent) so that the same input always gives the
@@ -510,10 +493,7 @@ Status EtlRun::CheckSchemas() {
         Log("warning: " + f.status().message());
         continue;
       }
-      for (const auto& c : f->changes) {
-        Log("source '" + source.name + "': " + c.ToString() + " in " + t.path + " (" + f->action +
-            ")");
-      }
+      for (const auto& line : f->ChangeLines()) Log(line);
       result_.schema.push_back(std::move(*f));
     }
   }
@@ -639,7 +619,7 @@ Status EtlRun::Transform() {
         "DELETE FROM staged_events USING (SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, "
         "EVENT_VALUE, "
         "SESSION_ID FROM read_parquet(" +
-        FileList(existing) +
+        lake::SqlFileList(existing) +
         ")) old "
         "WHERE staged_events.USER_ID = old.USER_ID AND staged_events.ITEM_ID = old.ITEM_ID AND "
         "staged_events.TS = old.\"TIMESTAMP\" AND staged_events.EVENT_TYPE = old.EVENT_TYPE AND "
@@ -723,7 +703,7 @@ Status EtlRun::Transform() {
       "LAST_TS, "
       "RUN_ID, event_date";
   auto with_new = [&](const std::vector<std::string>& live) {
-    return "(SELECT " + std::string(kUidColumns) + " FROM " + FilesRelation(uid, live) +
+    return "(SELECT " + std::string(kUidColumns) + " FROM " + lake::FilesRelation(uid, live) +
            " UNION ALL SELECT " + kUidColumns + " FROM uid_new)";
   };
 
@@ -932,7 +912,7 @@ Status EtlRun::Reconcile() {
   const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
   ASSIGN_OR_RETURN(uint64_t matrix_events,
                    Count("SELECT coalesce(sum(EVENTS), 0) FROM " +
-                         FilesRelation(mat, StagedPaths("interaction_matrix"))));
+                         lake::FilesRelation(mat, StagedPaths("interaction_matrix"))));
   if (matrix_events != lake_events) {
     problems += " matrix total events " + std::to_string(matrix_events) +
                 " != interactions in the lake " + std::to_string(lake_events) + ";";

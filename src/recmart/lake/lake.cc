@@ -119,11 +119,9 @@ StatusOr<std::vector<StagedFile>> Lake::Stage(Connection& conn, int64_t run_id,
   if (ec) return Status::IOError(dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
   if (files.empty()) return out;
-  std::string list;
-  for (const auto& f : files) list += (list.empty() ? "" : ", ") + SqlString(f);
-  ASSIGN_OR_RETURN(
-      QueryResult meta,
-      conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata([" + list + "])"));
+  ASSIGN_OR_RETURN(QueryResult meta,
+                   conn.Query("SELECT file_name, num_rows FROM parquet_file_metadata(" +
+                              SqlFileList(files) + ")"));
   std::map<std::string, uint64_t> rows;
   for (size_t r = 0; r < meta.row_count(); ++r) {
     rows[meta.GetString(0, r).value_or("")] = static_cast<uint64_t>(meta.GetInt64(1, r));
@@ -198,15 +196,9 @@ Status Lake::Commit(catalog::RunCommit commit, const std::vector<StagedFile>& st
 StatusOr<std::string> Lake::TableRelation(const TableDef& table) {
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> files,
                    catalog_->LiveFiles(std::string(table.name)));
-  if (files.empty()) return "(" + EmptySelect(table) + ")";
-  std::string list;
-  for (const auto& f : files) list += (list.empty() ? "" : ", ") + SqlString(root_ + "/" + f.path);
-  std::string rel = "read_parquet([" + list + "]";
-  if (!table.partition_column.empty()) {
-    rel += ", hive_partitioning = true, hive_types = {'" + std::string(table.partition_column) +
-           "': " + std::string(table.partition_type) + "}";
-  }
-  return rel + ")";
+  std::vector<std::string> paths;
+  for (const auto& f : files) paths.push_back(root_ + "/" + f.path);
+  return FilesRelation(table, paths);
 }
 
 Status Lake::CreateViews(Connection& conn) {

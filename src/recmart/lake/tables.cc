@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "recmart/lake/duckdb.h"
+
 namespace recmart::lake {
 namespace {
 
@@ -120,6 +122,25 @@ std::string EmptySelect(const TableDef& table) {
            std::string(table.partition_column);
   }
   return out + " WHERE false";
+}
+
+std::string SqlFileList(const std::vector<std::string>& paths) {
+  std::string list;
+  for (const auto& p : paths) {
+    if (!list.empty()) list += ", ";
+    list += SqlString(p);
+  }
+  return "[" + list + "]";
+}
+
+std::string FilesRelation(const TableDef& table, const std::vector<std::string>& paths) {
+  if (paths.empty()) return "(" + EmptySelect(table) + ")";
+  std::string rel = "read_parquet(" + SqlFileList(paths);
+  if (!table.partition_column.empty()) {
+    rel += ", hive_partitioning = true, hive_types = {'" + std::string(table.partition_column) +
+           "': " + std::string(table.partition_type) + "}";
+  }
+  return rel + ")";
 }
 
 }  // namespace recmart::lake

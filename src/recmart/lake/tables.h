@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace recmart::lake {
 
@@ -30,5 +31,13 @@ const TableDef* FindTable(std::string_view name);
 
 // "CAST(NULL AS T) AS C, ..." for an empty typed relation of `table`.
 std::string EmptySelect(const TableDef& table);
+
+// "['a.parquet', 'b.parquet']": quoted paths as a DuckDB list literal.
+std::string SqlFileList(const std::vector<std::string>& paths);
+
+// A relation over Parquet files of `table` (absolute paths) for a FROM
+// clause: read_parquet([...]) with the table's partition column typed, or
+// the table's empty relation when there are no files.
+std::string FilesRelation(const TableDef& table, const std::vector<std::string>& paths);
 
 }  // namespace recmart::lake
