@@ -1,0 +1,74 @@
+// ModelBundle: a trained model with everything needed to answer requests
+// from it alone -- what the registry stores, what `recmart recommend` and the
+// API server load and hot-swap.
+//
+// A bundle is a directory:
+//   manifest.json  recipe, params, seed, metrics, timings, data snapshot, and
+//                  the index of arrays.bin (small; parsed at load)
+//   arrays.bin     every array, 64-byte aligned, memory-mapped at load (no
+//                  parsing): user and item ids, the users x items training
+//                  history, the popularity fallback, item metadata for
+//                  filters and cold start, and the model's own arrays under
+//                  "model/"
+// Save writes a sibling temporary directory and renames it into place, so a
+// bundle directory is either complete or absent.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "recmart/common/status.h"
+#include "recmart/models/dataset.h"
+#include "recmart/models/matrix.h"
+#include "recmart/models/model.h"
+
+namespace recmart::engine {
+
+inline constexpr int kBundleFormat = 1;
+
+class ModelBundle {
+ public:
+  // Fits a model of `recipe` with `params` on `data` and assembles the
+  // bundle around it. The manifest gets recipe, effective params, seed,
+  // threads, data sizes and the training time; callers add metrics and the
+  // lake snapshot before Save.
+  static StatusOr<ModelBundle> Train(const models::Dataset& data, const std::string& recipe,
+                                     const nlohmann::json& params, const models::TrainContext& ctx);
+
+  // Loads the bundle in `dir`. DataLoss when it is incomplete or corrupt.
+  static StatusOr<ModelBundle> Load(const std::string& dir);
+  // Writes the bundle to `dir`, which must not exist yet (atomic: temp + rename).
+  Status Save(const std::string& dir) const;
+
+  const models::Model& model() const { return *model_; }
+  const models::IdIndex& users() const { return *users_; }
+  const models::IdIndex& items() const { return *items_; }
+  // users x items: the training interactions (confidence per pair); a
+  // user's row is their history, used to exclude seen items.
+  const models::CsrMatrix& history() const { return history_; }
+  // Popularity of each item (the "popularity" recipe's defaults), the
+  // fallback for users with no history.
+  std::span<const float> popularity() const { return popularity_.span(); }
+  // Item metadata by item index, for filters and cold start.
+  const models::ItemAttributes& attributes() const { return *attributes_; }
+  // Items with metadata but no training interactions (ascending).
+  std::span<const models::ItemIndex> cold_items() const { return cold_items_.span(); }
+
+  nlohmann::json& manifest() { return manifest_; }
+  const nlohmann::json& manifest() const { return manifest_; }
+  const std::string& recipe() const;
+
+ private:
+  std::unique_ptr<models::Model> model_;
+  // Shared so that copies of a bundle (e.g. for A/B variants) stay cheap.
+  std::shared_ptr<const models::IdIndex> users_, items_;
+  std::shared_ptr<const models::ItemAttributes> attributes_;
+  models::CsrMatrix history_;
+  models::Array<float> popularity_;
+  models::Array<uint32_t> cold_items_;
+  nlohmann::json manifest_;
+};
+
+}  // namespace recmart::engine

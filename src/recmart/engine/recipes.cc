@@ -1,0 +1,66 @@
+#include "recmart/engine/recipes.h"
+
+#include <array>
+
+#include "recmart/models/params.h"
+#include "recmart/models/popularity/popularity.h"
+
+namespace recmart::engine {
+
+namespace {
+
+using models::Model;
+
+const RecipeInfo kRecipes[] = {
+    {"popularity", "most engaged items (distinct users, score or purchases), optional decay", false,
+     false, models::NewPopularityModel},
+    {"trending", "recent velocity: activity in the last window against the one before", false,
+     false, models::NewTrendingModel},
+};
+
+struct Alias {
+  std::string_view alias, name;
+};
+constexpr Alias kAliases[] = {
+    {"popularity-count", "popularity"},
+    {"trending-now", "trending"},
+    {"similar-items", "item-knn"},
+    {"user-personalization", "als"},
+};
+
+}  // namespace
+
+std::span<const RecipeInfo> Recipes() { return kRecipes; }
+
+const RecipeInfo* FindRecipe(std::string_view name) {
+  for (const Alias& a : kAliases) {
+    if (a.alias == name) name = a.name;
+  }
+  for (const RecipeInfo& r : kRecipes) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+StatusOr<std::unique_ptr<Model>> NewModel(std::string_view name, const nlohmann::json& params) {
+  const RecipeInfo* r = FindRecipe(name);
+  if (!r) {
+    std::string known;
+    for (const RecipeInfo& x : kRecipes) known += (known.empty() ? "" : ", ") + std::string(x.name);
+    return Status::InvalidArgument("unknown recipe '" + std::string(name) + "' (known: " + known +
+                                   ")");
+  }
+  return r->make(params);
+}
+
+StatusOr<std::vector<std::string>> DescribeParams(std::string_view name) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> m, NewModel(name, nlohmann::json::object()));
+  // Re-reading the effective params through a ParamReader would need the
+  // options struct; the recorded defaults are what users set, so list them.
+  std::vector<std::string> out;
+  nlohmann::json p = m->params();
+  for (auto it = p.begin(); it != p.end(); ++it) out.push_back(it.key() + " = " + it->dump());
+  return out;
+}
+
+}  // namespace recmart::engine

@@ -1,0 +1,40 @@
+// The recipe table: every recipe recmart can train, by name, with what it
+// can do. The only place that knows all recipes (each lives in its own
+// folder under models/).
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recmart/common/status.h"
+#include "recmart/models/model.h"
+
+namespace recmart::engine {
+
+struct RecipeInfo {
+  std::string_view name;
+  std::string_view summary;
+  // Scores differ per user (false: the same list for everyone).
+  bool personalized;
+  // Implements Model::ScoreRelated (item-to-item).
+  bool related;
+  StatusOr<std::unique_ptr<models::Model>> (*make)(const nlohmann::json& params);
+};
+
+// All recipes, in the order `recmart train --help` lists them.
+std::span<const RecipeInfo> Recipes();
+// The recipe called `name` (or one of its managed-service aliases such as
+// "popularity-count"), or nullptr.
+const RecipeInfo* FindRecipe(std::string_view name);
+// A model of recipe `name` with `params` (a JSON object; null = defaults).
+// InvalidArgument for an unknown recipe or bad params, naming the key.
+StatusOr<std::unique_ptr<models::Model>> NewModel(std::string_view name,
+                                                  const nlohmann::json& params);
+// One line per parameter of `name`: "key (type, default V): doc".
+StatusOr<std::vector<std::string>> DescribeParams(std::string_view name);
+
+}  // namespace recmart::engine

@@ -1,0 +1,74 @@
+// Answers from a ModelBundle: recommendations for a user, related items, and
+// re-ranking of a given list. Shared by the CLI (recommend, similar, rank,
+// batch-recommend) and the API server.
+//
+// Contracts every answer keeps:
+//  - an unknown user, or a user without history, gets the popularity list
+//    (never an error, never an empty list while any allowed item exists);
+//  - a user's training items (and live additions) are never returned when
+//    exclude_seen is set; `exclude` ids are never returned;
+//  - pages (offset, num_results) of the same request never repeat an item;
+//  - with exploration > 0, that share of the slots (rounded down) goes to
+//    cold items (metadata, no interactions) most like the user's history.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recmart/common/status.h"
+#include "recmart/engine/bundle.h"
+#include "recmart/models/topk.h"
+
+namespace recmart::engine {
+
+struct RecommendOptions {
+  size_t num_results = 25;
+  size_t offset = 0;
+  bool exclude_seen = true;
+  // Item ids never to return (the cart, the current page). Unknown ids are ignored.
+  std::vector<std::string> exclude;
+  // When non-empty (size == number of items): only items with allowed[i] != 0
+  // (the result of a filter).
+  std::vector<uint8_t> allowed;
+  // Share of slots for cold items, in [0, 1].
+  double exploration = 0.0;
+};
+
+// Interactions the bundle has not seen (live events), merged into the user's
+// history before scoring.
+struct ExtraInteraction {
+  std::string item;
+  float weight = 1.0f;
+};
+
+struct Recommendation {
+  std::vector<models::ScoredItem> items;
+  // Where the list came from: "model", "popularity" (no usable history) or
+  // "content" (related items of a cold item, from metadata).
+  std::string source;
+};
+
+Recommendation RecommendForUser(const ModelBundle& bundle, std::string_view user_id,
+                                const RecommendOptions& options,
+                                const std::vector<ExtraInteraction>& extra = {});
+
+// Items related to `item_id`; `user_id` (optional, may be empty) only adds
+// that user's seen items to the exclusions when exclude_seen is set.
+// NotFound when the bundle does not know the item.
+StatusOr<Recommendation> RelatedItems(const ModelBundle& bundle, std::string_view item_id,
+                                      std::string_view user_id, const RecommendOptions& options);
+
+struct RankedItem {
+  std::string item;
+  float score;
+  bool known;  // false: the model never saw the item (ranked last, score 0)
+};
+// Every input item, best first; unknown items last in input order.
+// InvalidArgument when the list has more than kMaxRankItems entries.
+inline constexpr size_t kMaxRankItems = 500;
+StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& bundle, std::string_view user_id,
+                                            const std::vector<std::string>& input,
+                                            const std::vector<ExtraInteraction>& extra = {});
+
+}  // namespace recmart::engine
