@@ -12,3 +12,5 @@ proj="$root/examples/online-retail/recmart.toml"
 "$bin" etl "$proj"
 "$bin" report "$proj"
 "$bin" sql "$proj" "SELECT event_date, count(*) AS events, count(DISTINCT USER_ID) AS users, round(sum(EVENT_VALUE), 2) AS revenue FROM interactions GROUP BY event_date ORDER BY event_date DESC LIMIT 5"
+"$bin" train -p "$proj" --recipe als
+"$bin" recommend -p "$proj" --user 12347 -n 5

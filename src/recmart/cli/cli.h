@@ -49,5 +49,13 @@ void RegisterReport(CLI::App& app, Context& ctx);
 void RegisterSql(CLI::App& app, Context& ctx);
 void RegisterBookmark(CLI::App& app, Context& ctx);
 void RegisterGenerate(CLI::App& app, Context& ctx);
+void RegisterTrain(CLI::App& app, Context& ctx);
+void RegisterEvaluate(CLI::App& app, Context& ctx);
+void RegisterTune(CLI::App& app, Context& ctx);
+void RegisterModels(CLI::App& app, Context& ctx);
+void RegisterRecommend(CLI::App& app, Context& ctx);
+void RegisterSimilar(CLI::App& app, Context& ctx);
+void RegisterRank(CLI::App& app, Context& ctx);
+void RegisterBatchRecommend(CLI::App& app, Context& ctx);
 
 }  // namespace recmart::cli

@@ -61,6 +61,14 @@ int main(int argc, char** argv) {
   RegisterSql(app, ctx);
   RegisterBookmark(app, ctx);
   RegisterGenerate(app, ctx);
+  RegisterTrain(app, ctx);
+  RegisterEvaluate(app, ctx);
+  RegisterTune(app, ctx);
+  RegisterModels(app, ctx);
+  RegisterRecommend(app, ctx);
+  RegisterSimilar(app, ctx);
+  RegisterRank(app, ctx);
+  RegisterBatchRecommend(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -40,6 +40,13 @@ struct Case {
 const Case kCases[] = {
     {"popularity", "{}"},
     {"trending", R"({"window_days": 3})"},
+    {"als", R"({"factors": 8, "iterations": 15})"},
+    {"bpr", R"({"factors": 8, "epochs": 60, "learning_rate": 0.05, "negative_candidates": 1})"},
+    {"item-knn", R"({"neighbours": 20})"},
+    {"ease", R"({"lambda": 10})"},
+    {"content", "{}"},
+    {"blend", R"({"components": [{"recipe": "ease", "params": {"lambda": 10}},
+                                 {"recipe": "als", "params": {"factors": 8}, "weight": 0.5}]})"},
 };
 
 constexpr int kUsersPerGroup = 20;
@@ -285,6 +292,30 @@ TEST(RecipeTableTest, UnknownRecipesAndBadParamsAreOneLine) {
               testing::StatusIs(StatusCode::kInvalidArgument,
                                 ::testing::HasSubstr("popularity: signal: expected one of")));
   EXPECT_NE(FindRecipe("popularity-count"), nullptr);
+}
+
+TEST(RecipeTableTest, BlendChecksItsComponents) {
+  EXPECT_THAT(NewModel("blend", json{{"components", json::array()}}).status(),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("expected a non-empty list")));
+  EXPECT_THAT(
+      NewModel("blend", json::parse(R"({"components": [{"recipe": "blend"}]})")).status(),
+      testing::StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("cannot contain")));
+  EXPECT_THAT(NewModel("blend", json::parse(R"({"components": [{"recipe": "als", "wieght": 2}]})"))
+                  .status(),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("components[0]: wieght: unknown key")));
+  EXPECT_THAT(NewModel("blend", json::parse(R"({"components": [{"recipe": "als",
+                                                "params": {"factors": 0}}]})"))
+                  .status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("factors")));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<models::Model> m,
+                       NewModel("blend", json::parse(R"({"components": [{"recipe": "ease"}]})")));
+  // The recorded params spell out every component's effective params.
+  json p = m->params();
+  EXPECT_EQ(p["components"][0]["recipe"], "ease");
+  EXPECT_TRUE(p["components"][0]["params"].contains("lambda"));
+  EXPECT_EQ(p["components"][0]["weight"], 1.0);
 }
 
 }  // namespace

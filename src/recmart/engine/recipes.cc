@@ -2,6 +2,12 @@
 
 #include <array>
 
+#include "recmart/models/als/als.h"
+#include "recmart/models/blend/blend.h"
+#include "recmart/models/bpr/bpr.h"
+#include "recmart/models/content/content.h"
+#include "recmart/models/ease/ease.h"
+#include "recmart/models/knn/knn.h"
 #include "recmart/models/params.h"
 #include "recmart/models/popularity/popularity.h"
 
@@ -11,11 +17,27 @@ namespace {
 
 using models::Model;
 
+StatusOr<std::unique_ptr<Model>> NewBlend(const nlohmann::json& params) {
+  return models::NewBlendModel(
+      params, [](std::string_view recipe, const nlohmann::json& p) { return NewModel(recipe, p); });
+}
+
 const RecipeInfo kRecipes[] = {
     {"popularity", "most engaged items (distinct users, score or purchases), optional decay", false,
      false, models::NewPopularityModel},
     {"trending", "recent velocity: activity in the last window against the one before", false,
      false, models::NewTrendingModel},
+    {"als", "implicit-feedback matrix factorisation (ALS, conjugate gradient)", true, true,
+     models::NewAlsModel},
+    {"bpr", "matrix factorisation ranked by sampled pairs (BPR, parallel stratified SGD)", true,
+     true, models::NewBprModel},
+    {"item-knn", "item-to-item co-occurrence (cosine, jaccard or lift), top-N neighbours per item",
+     true, true, models::NewItemKnnModel},
+    {"ease", "closed-form item-to-item linear model (Steck's EASE), dense: up to ~20,000 items",
+     true, true, models::NewEaseModel},
+    {"content", "item metadata (category, brand, price, title) as TF-IDF: cold start", true, true,
+     models::NewContentModel},
+    {"blend", "weighted sum of other recipes' per-user normalised scores", true, true, NewBlend},
 };
 
 struct Alias {

@@ -1,0 +1,178 @@
+// What the engine's conformance suite does not check for "als": parameter
+// errors, the objective going down, fold-in agreeing with trained factors,
+// batch scoring agreeing with single scoring, progress and cancellation.
+#include "recmart/models/als/als.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+
+#include "recmart/common/testing.h"
+#include "recmart/models/dataset.h"
+
+namespace recmart::models {
+namespace {
+
+using ::recmart::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Three groups of 30 users, each using 6 of its group's 15 items, plus a few
+// cross-group interactions; weights 1..3.
+Dataset GroupData() {
+  DatasetBuilder b;
+  std::mt19937_64 rng(11);
+  for (int g = 0; g < 3; ++g) {
+    for (int u = 0; u < 30; ++u) {
+      const std::string user = "u" + std::to_string(g) + "_" + std::to_string(u);
+      for (int k = 0; k < 6; ++k) {
+        const int item = static_cast<int>(rng() % 15);
+        b.AddPair(user, "i" + std::to_string(g) + "_" + std::to_string(item),
+                  1.0f + static_cast<float>(rng() % 3));
+      }
+      if (u % 5 == 0) b.AddPair(user, "i" + std::to_string((g + 1) % 3) + "_0", 1.0f);
+    }
+  }
+  return std::move(b).Build();
+}
+
+std::unique_ptr<Model> Fit(const Dataset& d, const nlohmann::json& params,
+                           const TrainContext& ctx = {}) {
+  StatusOr<std::unique_ptr<Model>> m = NewAlsModel(params);
+  EXPECT_OK(m.status());
+  EXPECT_OK((*m)->Fit(d, ctx));
+  return std::move(m).value();
+}
+
+TEST(AlsTest, RejectsBadParamsNamingTheKey) {
+  EXPECT_THAT(NewAlsModel({{"factors", 0}}).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("als: factors: expected an integer in [1, 1024], got 0")));
+  EXPECT_THAT(NewAlsModel({{"confidence", "sqrt"}}).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("als: confidence: expected one of linear|log")));
+  EXPECT_THAT(NewAlsModel({{"alpha", -1}}).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("als: alpha: expected a number")));
+  EXPECT_THAT(NewAlsModel({{"factor", 8}}).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("factor: unknown parameter")));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Model> m, NewAlsModel(nullptr));
+  EXPECT_EQ(m->params()["factors"], 64);
+  EXPECT_EQ(m->params()["confidence"], "linear");
+}
+
+TEST(AlsTest, RejectsDataWithoutInteractions) {
+  DatasetBuilder b;
+  b.AddUser("u");
+  b.AddItem("i");
+  Dataset d = std::move(b).Build();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Model> m, NewAlsModel(nullptr));
+  EXPECT_THAT(m->Fit(d, {}), StatusIs(StatusCode::kInvalidArgument,
+                                      HasSubstr("als: the data has no interactions")));
+}
+
+TEST(AlsTest, LossGoesDownEveryIteration) {
+  const Dataset d = GroupData();
+  double previous = INFINITY;
+  for (int it = 1; it <= 6; ++it) {
+    std::unique_ptr<Model> m = Fit(d, {{"factors", 8}, {"iterations", it}, {"alpha", 5}});
+    ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
+    EXPECT_LE(loss, previous * (1 + 1e-5)) << "iteration " << it;
+    previous = loss;
+  }
+  // Far below the loss of all-zero factors (every observed pair misses by 1).
+  double zero = 0.0;
+  for (float v : d.matrix.values) zero += 1.0 + 5.0 * v;
+  EXPECT_LT(previous, 0.5 * zero);
+}
+
+TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
+  const Dataset d = GroupData();
+  std::unique_ptr<Model> m = Fit(d, {{"factors", 8}, {"iterations", 20}});
+  const size_t n = m->num_items();
+  for (UserIndex u = 0; u < d.users.size(); u += 7) {
+    UserQuery q{u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true};
+    std::vector<float> trained(n), folded(n);
+    m->ScoreUser(q, trained);
+    q.history_is_training = false;
+    m->ScoreUser(q, folded);
+    q.user = kUnknownIndex;
+    std::vector<float> unknown(n);
+    m->ScoreUser(q, unknown);
+    EXPECT_EQ(folded, unknown) << "fold-in does not depend on the index";
+    double diff = 0.0, scale = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      diff = std::max(diff, double{std::fabs(trained[i] - folded[i])});
+      scale = std::max(scale, double{std::fabs(trained[i])});
+    }
+    EXPECT_LT(diff, 0.05 * scale) << "user " << u;
+  }
+}
+
+TEST(AlsTest, BatchScoresEqualSingleScores) {
+  const Dataset d = GroupData();
+  std::unique_ptr<Model> m = Fit(d, {{"factors", 20}, {"iterations", 5}});
+  const size_t n = m->num_items();
+  const std::vector<ItemIndex> live = {1, 4, 9};
+  const std::vector<float> live_w = {1, 2, 1};
+  std::vector<UserQuery> queries = {
+      {0, d.matrix.RowIndices(0), d.matrix.RowValues(0), true},
+      {kUnknownIndex, live, live_w, false},
+      {},  // nobody: all zeros
+      {5, d.matrix.RowIndices(5), d.matrix.RowValues(5), true},
+  };
+  std::vector<float> batch(queries.size() * n);
+  m->ScoreUsers(queries, batch);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<float> one(n);
+    m->ScoreUser(queries[q], one);
+    // Bit-identical: every score is summed in the same order in a batch.
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(batch[q * n + i], one[i]) << "query " << q;
+  }
+  for (size_t i = 0; i < n; ++i) EXPECT_EQ(batch[2 * n + i], 0.0f);
+}
+
+TEST(AlsTest, RelatedItemsAreCosinesWithSelfFirst) {
+  const Dataset d = GroupData();
+  std::unique_ptr<Model> m = Fit(d, {{"factors", 8}});
+  std::vector<float> s(m->num_items());
+  ASSERT_TRUE(m->ScoreRelated(3, s));
+  EXPECT_NEAR(s[3], 1.0f, 1e-5f);
+  for (float x : s) EXPECT_LE(x, 1.0f + 1e-5f);
+}
+
+TEST(AlsTest, ReportsProgressAndStopsWhenCancelled) {
+  const Dataset d = GroupData();
+  std::vector<double> fractions;
+  TrainContext ctx;
+  ctx.progress = [&](std::string_view stage, double f) {
+    EXPECT_EQ(stage, "als");
+    fractions.push_back(f);
+  };
+  Fit(d, {{"factors", 8}, {"iterations", 4}}, ctx);
+  EXPECT_THAT(fractions, ::testing::ElementsAre(0.25, 0.5, 0.75, 1.0));
+
+  std::atomic<bool> cancel{true};
+  ctx.cancel = &cancel;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Model> m, NewAlsModel({{"factors", 8}}));
+  EXPECT_THAT(m->Fit(d, ctx), StatusIs(StatusCode::kCancelled, HasSubstr("als")));
+}
+
+TEST(AlsTest, TrainingLossNeedsAnAlsModel) {
+  class Other : public Model {
+   public:
+    std::string_view recipe() const override { return "other"; }
+    nlohmann::json params() const override { return {}; }
+    Status Fit(const Dataset&, const TrainContext&) override { return Status::OK(); }
+    uint32_t num_items() const override { return 0; }
+    void ScoreUser(const UserQuery&, std::span<float>) const override {}
+    Status Save(ArrayWriter&) const override { return Status::OK(); }
+    Status Load(const ArrayReader&) override { return Status::OK(); }
+  };
+  EXPECT_THAT(AlsTrainingLoss(Other(), GroupData()).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("other model, not als")));
+}
+
+}  // namespace
+}  // namespace recmart::models
