@@ -3,7 +3,7 @@
 //
 //   recmart_model_speed [--threads N] [--users N] [--items N] [--nnz N]
 //                       [--als-iterations N] [--bpr-epochs N] [--topk-users N]
-//                       [--only als|bpr]
+//                       [--batch N] [--only als|bpr]
 //
 // Data: a fixed-seed users x items matrix (default 100,000 x 20,000 with
 // about 2.6M non-zeros): per user a log-normal number of interactions, items
@@ -60,6 +60,7 @@ struct Config {
   int als_iterations = 15;
   int bpr_epochs = 100;
   uint32_t topk_users = 10'000;
+  size_t batch = 64;  // users per ScoreUsers call
   std::string only;
 };
 
@@ -205,7 +206,7 @@ double FitPhase(const Dataset& d, Factory make, const nlohmann::json& params, in
 // Loads the model saved in dir and times top-10 for `n` users spread over
 // the data; prints a checksum of the answers so that runs can be compared.
 double TopKPhase(const Dataset& d, Factory make, const nlohmann::json& params, int threads,
-                 uint32_t n, const std::string& dir) {
+                 uint32_t n, size_t batch, const std::string& dir) {
   StatusOr<std::unique_ptr<Model>> m = make(params);
   if (!Check(m.status(), "params")) return -1;
   std::ifstream in(dir + "/index.json");
@@ -217,14 +218,13 @@ double TopKPhase(const Dataset& d, Factory make, const nlohmann::json& params, i
   const uint32_t items = model.num_items();
   n = std::min(n, h.rows);
   const uint32_t stride = h.rows / n;
-  constexpr size_t kBatch = 64;
   std::vector<std::vector<ScoredItem>> answers(n);
 
   auto t0 = std::chrono::steady_clock::now();
-  ParallelFor(threads, n, kBatch, [&](size_t begin, size_t end) {
+  ParallelFor(threads, n, batch, [&](size_t begin, size_t end) {
     thread_local std::vector<float> scores;
     thread_local std::vector<UserQuery> queries;
-    scores.resize(kBatch * items);
+    scores.resize(batch * items);
     queries.clear();
     for (size_t q = begin; q < end; ++q) {
       const auto u = static_cast<UserIndex>(q * stride);
@@ -252,7 +252,7 @@ int Usage(const char* problem) {
   std::fprintf(stderr,
                "recmart_model_speed: %s\nusage: recmart_model_speed [--threads N] [--users N] "
                "[--items N] [--nnz N] [--als-iterations N] [--bpr-epochs N] [--topk-users N] "
-               "[--only als|bpr]\n",
+               "[--batch N] [--only als|bpr]\n",
                problem);
   return 2;
 }
@@ -279,13 +279,17 @@ int main(int argc, char** argv) {
       c.bpr_epochs = std::atoi(v);
     } else if (arg == "--topk-users") {
       c.topk_users = static_cast<uint32_t>(std::atol(v));
+    } else if (arg == "--batch") {
+      c.batch = static_cast<size_t>(std::atol(v));
     } else if (arg == "--only") {
       c.only = v;
     } else {
       return Usage("unknown option");
     }
   }
-  if (c.threads < 1 || c.users < 1 || c.items < 8 || c.nnz < 1) return Usage("bad value");
+  if (c.threads < 1 || c.users < 1 || c.items < 8 || c.nnz < 1 || c.batch < 1) {
+    return Usage("bad value");
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   const Dataset d = Generate(c);
@@ -315,15 +319,14 @@ int main(int argc, char** argv) {
   };
 
   const nlohmann::json als = {{"factors", 64}, {"iterations", c.als_iterations}};
-  nlohmann::json bpr = {{"factors", 64}, {"epochs", c.bpr_epochs}};
-  if (getenv("BPR_BLOCKS")) bpr["blocks"] = std::atoi(getenv("BPR_BLOCKS"));
+  const nlohmann::json bpr = {{"factors", 64}, {"epochs", c.bpr_epochs}};
   const bool run_als = c.only.empty() || c.only == "als";
   const bool run_bpr = c.only.empty() || c.only == "bpr";
   if (run_als) {
     report("als fit",
            RunPhase([&] { return FitPhase(d, NewAlsModel, als, c.threads, tmp + "/als"); }), 8.0);
     report("als top-10", RunPhase([&] {
-             return TopKPhase(d, NewAlsModel, als, c.threads, c.topk_users, tmp + "/als");
+             return TopKPhase(d, NewAlsModel, als, c.threads, c.topk_users, c.batch, tmp + "/als");
            }),
            0.3);
   }
@@ -331,7 +334,7 @@ int main(int argc, char** argv) {
     report("bpr fit",
            RunPhase([&] { return FitPhase(d, NewBprModel, bpr, c.threads, tmp + "/bpr"); }), 27.0);
     report("bpr top-10", RunPhase([&] {
-             return TopKPhase(d, NewBprModel, bpr, c.threads, c.topk_users, tmp + "/bpr");
+             return TopKPhase(d, NewBprModel, bpr, c.threads, c.topk_users, c.batch, tmp + "/bpr");
            }),
            0.0);
   }

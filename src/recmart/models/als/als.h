@@ -28,14 +28,17 @@
 //    the exact least-squares x for that history against the fixed item
 //    factors (an LDLT solve of a factors x factors system);
 //  - no history: every score 0.
-// ScoreUsers does one matrix product per batch. ScoreRelated is the cosine
-// similarity of item factors (0 for an item whose factors are all zero).
+// ScoreUsers scores a whole batch in one pass over the item factors (see
+// ItemFactors in factors.h); a user gets bit-identical scores alone or in
+// any batch. ScoreRelated is the cosine similarity of item factors (0 for an
+// item whose factors are all zero).
 //
 // Bundle arrays (under the model's prefix): "user_factors" (users x width),
-// "item_factors" (items x width), "gram" (width x width: the items' Y^T Y, for
-// fold-in) and "item_norms" (items). width is `factors` rounded up to a
-// multiple of 16 so that every row starts on a 64-byte boundary; the extra
-// columns are zero. Loaded arrays are used in place (memory-mapped).
+// "item_factors" (items x width), "item_panels" (the same, transposed for
+// scoring), "item_norms" (items) and "gram" (width x width: the items'
+// Y^T Y, for fold-in). width is `factors` rounded up to a multiple of 16 so
+// that every row starts on a 64-byte boundary; the extra columns are zero.
+// Loaded arrays are used in place (memory-mapped).
 #pragma once
 
 #include <memory>
@@ -53,9 +56,10 @@ struct AlsOptions {
   // Latent factors per user and item.
   int factors = 64;
   // L2 penalty on every factor vector, see regularization_scale. Far above
-  // implicit's 0.01: with alpha = 3 this is the best of a grid on MovieLens
-  // 100K and latest-small alike (NDCG@10 0.486 and 0.380, against 0.35 and
-  // 0.30 at 0.01), and it still recovers tiny planted data.
+  // implicit's 0.01: with alpha = 3 it is the best of a grid on MovieLens
+  // 100K and latest-small alike (NDCG@10 0.486 and 0.380; 0.38 and 0.33 at
+  // 0.01), and it still recovers the tiny planted data of the conformance
+  // suite.
   float regularization = 30.0f;
   // "constant": every user and item vector gets `regularization`;
   // "count": times the row's number of interactions (weighted-lambda

@@ -76,7 +76,8 @@ TEST(AlsTest, LossGoesDownEveryIteration) {
   const Dataset d = GroupData();
   double previous = INFINITY;
   for (int it = 1; it <= 6; ++it) {
-    std::unique_ptr<Model> m = Fit(d, {{"factors", 8}, {"iterations", it}, {"alpha", 5}});
+    std::unique_ptr<Model> m =
+        Fit(d, {{"factors", 8}, {"iterations", it}, {"alpha", 5}, {"regularization", 0.5}});
     ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
     EXPECT_LE(loss, previous * (1 + 1e-5)) << "iteration " << it;
     previous = loss;
@@ -131,6 +132,24 @@ TEST(AlsTest, BatchScoresEqualSingleScores) {
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(batch[q * n + i], one[i]) << "query " << q;
   }
   for (size_t i = 0; i < n; ++i) EXPECT_EQ(batch[2 * n + i], 0.0f);
+}
+
+// Widths that are not a multiple of 16, and one past the unrolled kernels.
+TEST(AlsTest, AnyNumberOfFactorsWorks) {
+  const Dataset d = GroupData();
+  for (int factors : {1, 20, 130}) {
+    std::unique_ptr<Model> m =
+        Fit(d, {{"factors", factors}, {"iterations", 4}, {"regularization", 1}});
+    ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
+    EXPECT_TRUE(std::isfinite(loss)) << factors;
+    std::vector<float> s(m->num_items()), related(m->num_items());
+    m->ScoreUser({0, d.matrix.RowIndices(0), d.matrix.RowValues(0), true}, s);
+    ASSERT_TRUE(m->ScoreRelated(2, related));
+    for (size_t i = 0; i < s.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(s[i]) && std::isfinite(related[i])) << factors;
+    }
+    EXPECT_NEAR(related[2], 1.0f, 1e-5f) << factors;
+  }
 }
 
 TEST(AlsTest, RelatedItemsAreCosinesWithSelfFirst) {

@@ -120,9 +120,13 @@ struct StratumPair {
 
 // What a training step needs.
 struct Sgd {
-  float* X;     // users x width
-  float* Y;     // items x width
-  float* bias;  // items, or null without item bias
+  float* X;  // users x width
+  float* Y;  // items x width
+  // Item biases, or null without item bias. Stored by block (item i at
+  // bias[bias_slot[i]], each block on its own cache lines) so that threads
+  // working on different blocks never share a cache line.
+  float* bias;
+  const uint32_t* bias_slot;
   uint32_t width;
   float lr, reg;
   bool verify;
@@ -134,10 +138,16 @@ inline void PrefetchRow(const float* row, uint32_t width) {
   for (uint32_t k = 0; k < width; k += kRowAlign) __builtin_prefetch(row + k, 1);
 }
 
-// True when j is among the user's positives of the stratum.
+// True when j is among the user's positives of the stratum: a branch-free
+// scan for the usual short slices, a binary search for long ones.
 inline bool IsPositive(std::span<const StratumPair> pairs, const StratumPair& p, uint32_t j) {
   const StratumPair* first = pairs.data() + p.first;
   const StratumPair* last = first + p.count;
+  if (p.count <= 16) {
+    bool found = false;
+    for (const StratumPair* it = first; it != last; ++it) found |= it->item == j;
+    return found;
+  }
   const StratumPair* it = std::lower_bound(
       first, last, j, [](const StratumPair& x, uint32_t item) { return x.item < item; });
   return it != last && it->item == j;
@@ -152,7 +162,7 @@ inline bool IsPositive(std::span<const StratumPair> pairs, const StratumPair& p,
 template <uint32_t kBlocks>
 void RunStratum(std::span<const StratumPair> pairs, std::span<const uint32_t> negatives, Rng rng,
                 const Sgd& s) {
-  constexpr size_t kAhead = 8, kRing = 2 * kAhead;
+  constexpr size_t kAhead = 4, kRing = 2 * kAhead;
   const size_t n = pairs.size(), m = negatives.size();
   if (n == 0 || m < 2) return;
   const size_t w = s.width;
@@ -196,7 +206,8 @@ void RunStratum(std::span<const StratumPair> pairs, std::span<const uint32_t> ne
         j = k;
         break;
       }
-      const float score = simd::Dot(x, s.Y + k * w, s.width) + (s.bias ? s.bias[k] : 0.0f);
+      const float score =
+          simd::Dot(x, s.Y + k * w, s.width) + (s.bias ? s.bias[s.bias_slot[k]] : 0.0f);
       if (j == UINT32_MAX || score > best) {
         j = k;
         best = score;
@@ -210,8 +221,8 @@ void RunStratum(std::span<const StratumPair> pairs, std::span<const uint32_t> ne
     if (t + 2 * kAhead < n) draw(t + 2 * kAhead);
     if (j == UINT32_MAX) continue;
     Step<kBlocks, true>(s.X + p.user * w, s.Y + p.item * w, s.Y + j * w,
-                        s.bias ? s.bias + p.item : nullptr, s.bias ? s.bias + j : nullptr, s.lr,
-                        s.reg, s.width);
+                        s.bias ? s.bias + s.bias_slot[p.item] : nullptr,
+                        s.bias ? s.bias + s.bias_slot[j] : nullptr, s.lr, s.reg, s.width);
   }
 }
 
@@ -370,10 +381,16 @@ Status BprModel::Fit(const Dataset& data, const TrainContext& ctx) {
   for (uint32_t i = 0; i < m.cols; ++i) block_items[item_block[i]].push_back(i);
 
   // Parameters.
-  float *X = nullptr, *Y = nullptr, *bias = nullptr;
+  float *X = nullptr, *Y = nullptr, *block_bias = nullptr;
   users_ = AlignedMatrix(m.rows, width_, &X);
   DenseMatrix item_rows = AlignedMatrix(m.cols, width_, &Y);
-  item_bias_ = AlignedFloats(m.cols, &bias);
+  std::vector<uint32_t> bias_slot(m.cols);
+  size_t slots = 0;
+  for (const std::vector<uint32_t>& items : block_items) {
+    for (uint32_t i : items) bias_slot[i] = static_cast<uint32_t>(slots++);
+    slots = (slots + kRowAlign - 1) / kRowAlign * kRowAlign;
+  }
+  Array<float> keep_bias = AlignedFloats(slots, &block_bias);
   {
     Rng rng(StreamSeed(ctx.seed, 0x1417));
     const float scale = o_.init_scale / static_cast<float>(o_.factors);
@@ -387,7 +404,8 @@ Status BprModel::Fit(const Dataset& data, const TrainContext& ctx) {
 
   const Sgd sgd{X,
                 Y,
-                o_.item_bias ? bias : nullptr,
+                o_.item_bias ? block_bias : nullptr,
+                bias_slot.data(),
                 width_,
                 static_cast<float>(o_.learning_rate),
                 o_.regularization,
@@ -416,6 +434,9 @@ Status BprModel::Fit(const Dataset& data, const TrainContext& ctx) {
     ctx.Report("bpr", static_cast<double>(epoch + 1) / o_.epochs);
   }
   items_ = ItemFactors::FromRows(std::move(item_rows));
+  float* bias = nullptr;
+  item_bias_ = AlignedFloats(m.cols, &bias);
+  for (uint32_t i = 0; i < m.cols; ++i) bias[i] = block_bias[bias_slot[i]];
   return Status::OK();
 }
 

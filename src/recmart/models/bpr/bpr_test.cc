@@ -39,12 +39,9 @@ int Group(const Dataset& d, ItemIndex i) { return d.items.name(i)[1] - '0'; }
 // and hard negatives there are mostly the unseen items of the user's own
 // group (the right answers), so classic sampling.
 nlohmann::json Small(nlohmann::json params) {
-  for (const auto& [key, value] : nlohmann::json{
-           {"factors", 8},
-           {"learning_rate", 0.05},
-           {"negative_candidates", 1}}.items()) {
-    if (!params.contains(key)) params[key] = value;
-  }
+  if (!params.contains("factors")) params["factors"] = 8;
+  if (!params.contains("learning_rate")) params["learning_rate"] = 0.05;
+  if (!params.contains("negative_candidates")) params["negative_candidates"] = 1;
   return params;
 }
 
@@ -60,9 +57,12 @@ TEST(BprTest, RejectsBadParamsNamingTheKey) {
   EXPECT_THAT(NewBprModel({{"learning_rate", 0}}).status(),
               StatusIs(StatusCode::kInvalidArgument,
                        HasSubstr("bpr: learning_rate: expected a number in [1e-06, 10.0]")));
-  EXPECT_THAT(
-      NewBprModel({{"blocks", 0}}).status(),
-      StatusIs(StatusCode::kInvalidArgument, HasSubstr("bpr: blocks: expected an integer")));
+  EXPECT_THAT(NewBprModel({{"blocks", -1}}).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("bpr: blocks: expected an integer in [0, 256], got -1")));
+  EXPECT_THAT(NewBprModel({{"negative_candidates", 9}}).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("bpr: negative_candidates: expected an integer in [1, 8]")));
   EXPECT_THAT(
       NewBprModel({{"item_bias", "yes"}}).status(),
       StatusIs(StatusCode::kInvalidArgument, HasSubstr("bpr: item_bias: expected true or false")));
@@ -144,6 +144,20 @@ TEST(BprTest, StratifiedTrainingIsTheSameOnOneOrTwoThreads) {
   }
   EXPECT_TRUE(scores[0] == scores[1]) << "1 and 2 threads differ";
   EXPECT_TRUE(scores[1] == scores[2]) << "two runs differ";
+}
+
+// Widths that are not a multiple of 16, and one past the unrolled kernels.
+TEST(BprTest, AnyNumberOfFactorsWorks) {
+  const Dataset d = GroupData();
+  for (int factors : {1, 20, 130}) {
+    std::unique_ptr<Model> m = Fit(d, {{"factors", factors}, {"epochs", 5}});
+    std::vector<float> s(m->num_items()), folded(m->num_items());
+    m->ScoreUser({0, d.matrix.RowIndices(0), d.matrix.RowValues(0), true}, s);
+    m->ScoreUser({kUnknownIndex, d.matrix.RowIndices(0), d.matrix.RowValues(0), false}, folded);
+    for (size_t i = 0; i < s.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(s[i]) && std::isfinite(folded[i])) << factors;
+    }
+  }
 }
 
 TEST(BprTest, WithoutHistoryScoresAreTheItemBias) {

@@ -137,6 +137,21 @@ TEST(EaseTest, AnItemNoOneUsedHasNoRelatedItems) {
   EXPECT_EQ(out[d.items.Find("cold")], 0.0f);
 }
 
+TEST(EaseTest, DataWithoutInteractionsScoresZero) {
+  DatasetBuilder b;
+  b.AddItem("i0");
+  b.AddItem("i1");
+  Dataset d = std::move(b).Build();
+  for (const char* solver : {"items", "users"}) {
+    auto m = FitOrDie(d, {{"solver", solver}});
+    std::vector<ItemIndex> items = {0};
+    std::vector<float> out(2, -1.0f);
+    m->ScoreUser({kUnknownIndex, items, {}, false}, out);
+    EXPECT_EQ(out, std::vector<float>({0.0f, 0.0f})) << solver;
+    EXPECT_FALSE(m->ScoreRelated(0, out)) << solver;
+  }
+}
+
 TEST(EaseTest, RefusesMoreItemsThanMaxItems) {
   ASSERT_OK_AND_ASSIGN(auto m, NewEaseModel({{"max_items", 2}}));
   EXPECT_THAT(m->Fit(ThreeItems(), TrainContext{}),
