@@ -9,10 +9,11 @@
 // Every rating is one implicit interaction of value 1. Each user's
 // interactions are shuffled (seeded) and split 75/25 into train and test;
 // every item of the file is in the catalogue. Each recipe trains on the
-// train part with its default params (merged with --als / --bpr JSON), then
-// recommends 10 items per user with the user's training items excluded;
-// metrics are the means over users with test items of NDCG@10 (binary
-// relevance, ideal DCG over min(10, |test|) hits) and precision@10.
+// train part with its default params (any given with --als / --bpr as a JSON
+// object override them), then recommends 10 items per user with the user's
+// training items excluded; metrics are the means over users with test items
+// of NDCG@10 (binary relevance, ideal DCG over min(10, |test|) hits) and
+// precision@10.
 // --fold-in also scores every user from their history instead of their
 // trained factors (what live users get). A popularity line is the baseline.
 //
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "recmart_movielens_quick: %s\n", s.status().ToString().c_str());
     return 2;
   }
-  std::printf("MovieLens 100K: %u users, %u items, %zu train interactions, seed %llu\n",
+  std::printf("%s: %u users, %u items, %zu train interactions, seed %llu\n", path.c_str(),
               s->train.users.size(), s->train.items.size(), s->train.matrix.nnz(),
               static_cast<unsigned long long>(seed));
 

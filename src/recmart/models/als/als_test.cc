@@ -111,6 +111,36 @@ TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
   }
 }
 
+// More users than one chunk of the Gram matrix's partial sums (8192 rows),
+// so that two threads really split the work.
+TEST(AlsTest, TheSameOnOneOrTwoThreads) {
+  DatasetBuilder b;
+  std::mt19937_64 rng(3);
+  for (int u = 0; u < 9000; ++u) {
+    for (int k = 0; k < 3; ++k) {
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string(rng() % 300), 1.0f);
+    }
+  }
+  const Dataset d = std::move(b).Build();
+  std::vector<std::vector<float>> scores;
+  for (int threads : {1, 2}) {
+    TrainContext ctx;
+    ctx.threads = threads;
+    std::unique_ptr<Model> m = Fit(d, {{"factors", 16}, {"iterations", 2}}, ctx);
+    std::vector<UserQuery> q;
+    for (UserIndex u = 0; u < d.users.size(); u += 97) {
+      q.push_back({u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true});
+    }
+    std::vector<float> s(q.size() * m->num_items());
+    m->ScoreUsers(q, s);
+    std::vector<float> related(m->num_items());
+    ASSERT_TRUE(m->ScoreRelated(7, related));
+    s.insert(s.end(), related.begin(), related.end());
+    scores.push_back(std::move(s));
+  }
+  EXPECT_TRUE(scores[0] == scores[1]);
+}
+
 TEST(AlsTest, BatchScoresEqualSingleScores) {
   const Dataset d = GroupData();
   std::unique_ptr<Model> m = Fit(d, {{"factors", 20}, {"iterations", 5}});
@@ -134,6 +164,25 @@ TEST(AlsTest, BatchScoresEqualSingleScores) {
   for (size_t i = 0; i < n; ++i) EXPECT_EQ(batch[2 * n + i], 0.0f);
 }
 
+// "auto" may multiply bfloat16-rounded factors (AVX512-BF16); the scores
+// stay within a percent of the float32 ones (the factors are the same).
+TEST(AlsTest, FastScoresAreCloseToExactOnes) {
+  const Dataset d = GroupData();
+  std::unique_ptr<Model> fast = Fit(d, {{"factors", 32}, {"regularization", 1}});
+  std::unique_ptr<Model> exact =
+      Fit(d, {{"factors", 32}, {"regularization", 1}, {"score_precision", "float32"}});
+  const size_t n = fast->num_items();
+  for (UserIndex u = 0; u < d.users.size(); u += 5) {
+    UserQuery q{u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true};
+    std::vector<float> a(n), b(n);
+    fast->ScoreUser(q, a);
+    exact->ScoreUser(q, b);
+    float scale = 0.0f;
+    for (float x : b) scale = std::max(scale, std::fabs(x));
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(a[i], b[i], 0.01f * scale) << "user " << u;
+  }
+}
+
 // Widths that are not a multiple of 16, and one past the unrolled kernels.
 TEST(AlsTest, AnyNumberOfFactorsWorks) {
   const Dataset d = GroupData();
@@ -148,13 +197,13 @@ TEST(AlsTest, AnyNumberOfFactorsWorks) {
     for (size_t i = 0; i < s.size(); ++i) {
       ASSERT_TRUE(std::isfinite(s[i]) && std::isfinite(related[i])) << factors;
     }
-    EXPECT_NEAR(related[2], 1.0f, 1e-5f) << factors;
+    EXPECT_NEAR(related[2], 1.0f, 1e-2f) << factors;
   }
 }
 
 TEST(AlsTest, RelatedItemsAreCosinesWithSelfFirst) {
   const Dataset d = GroupData();
-  std::unique_ptr<Model> m = Fit(d, {{"factors", 8}});
+  std::unique_ptr<Model> m = Fit(d, {{"factors", 8}, {"score_precision", "float32"}});
   std::vector<float> s(m->num_items());
   ASSERT_TRUE(m->ScoreRelated(3, s));
   EXPECT_NEAR(s[3], 1.0f, 1e-5f);

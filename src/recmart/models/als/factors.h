@@ -124,28 +124,36 @@ struct ItemFactors {
   DenseMatrix rows;
   DenseMatrix panels;
   Array<float> norms;
+  // When asked for and the CPU multiplies bfloat16 pairs (AVX512-BF16):
+  // `panels` rounded to bfloat16, factors 2k and 2k+1 of an item packed in
+  // one uint32 (low, high half) -- half the bytes and twice the
+  // multiply-adds per instruction. Derived from `panels` (not saved); empty
+  // otherwise. Score uses it when present.
+  Array<uint32_t> bf16_panels;
 
-  // Derives panels and norms from `rows` (64-byte aligned, width a multiple
-  // of kRowAlign).
-  static ItemFactors FromRows(DenseMatrix rows);
+  // Derives panels and norms (and bf16_panels with `bfloat16`) from `rows`
+  // (64-byte aligned, width a multiple of kRowAlign).
+  static ItemFactors FromRows(DenseMatrix rows, bool bfloat16);
 
   uint32_t size() const { return rows.rows; }
   uint32_t width() const { return rows.cols; }
 
   // out (n x size(), row-major) = the n user vectors X (n rows of width()
   // floats, 64-byte aligned) times every item's factors, plus bias[i] when
-  // bias is non-empty. Every score is summed in the same order whatever n
-  // and the user's position in X, so a user scored alone or in any batch
-  // gets bit-identical scores.
+  // bias is non-empty. With bf16_panels, the products are of bfloat16-rounded
+  // factors (exact, summed in float32): scores within about 1% of the exact
+  // ones. Every score is summed in the same order whatever n and the user's
+  // position in X, so a user scored alone or in any batch gets bit-identical
+  // scores.
   void Score(const float* X, size_t n, std::span<const float> bias, std::span<float> out) const;
   // Cosine similarity of item `item` to every item (0 against a zero vector).
   void Cosine(ItemIndex item, std::span<float> out) const;
 
   // Arrays "item_factors", "item_panels", "item_norms".
   void Save(ArrayWriter& out) const;
-  // Reads what Save wrote, used in place when aligned. DataLoss when a shape
-  // is not `width` wide.
-  Status Load(const ArrayReader& in, uint32_t width);
+  // Reads what Save wrote, used in place when aligned (and derives
+  // bf16_panels with `bfloat16`). DataLoss when a shape is not `width` wide.
+  Status Load(const ArrayReader& in, uint32_t width, bool bfloat16);
 };
 
 }  // namespace recmart::models
