@@ -77,11 +77,10 @@ StatusOr<ModelBundle> ModelBundle::Train(const models::Dataset& data, const std:
   }
 
   ModelBundle b;
-  b.users_ = std::make_shared<const models::IdIndex>(data.users);
-  b.items_ = std::make_shared<const models::IdIndex>(data.items);
-  auto attrs = std::make_shared<models::ItemAttributes>(data.attributes);
-  attrs->Resize(data.items.size());
-  b.attributes_ = std::move(attrs);
+  b.users_ = data.users;
+  b.items_ = data.items;
+  b.attributes_ = data.attributes;
+  b.attributes_.Resize(data.items.size());
   b.history_ = data.matrix;
   b.popularity_ = Array<float>(models::PopularityScores(data));
   std::vector<uint32_t> item_users(data.items.size(), 0);
@@ -126,12 +125,12 @@ Status ModelBundle::Save(const std::string& dir) const {
   if (!fs::create_directories(tmp, ec)) return Status::IOError(tmp + ": " + ec.message());
 
   models::ArrayWriter w;
-  w.AddStrings("users", users_->names());
-  w.AddStrings("items", items_->names());
+  w.AddStrings("users", users_.names());
+  w.AddStrings("items", items_.names());
   w.Add("history", history_);
   w.Add("popularity", popularity_.span());
   w.Add("cold_items", cold_items_.span());
-  SaveAttributes(*attributes_, w.Scoped("attributes/"));
+  SaveAttributes(attributes_, w.Scoped("attributes/"));
   models::ArrayWriter mw = w.Scoped("model/");
   RETURN_IF_ERROR(model_->Save(mw));
   ASSIGN_OR_RETURN(json index, w.WriteFile(tmp + "/arrays.bin"));
@@ -160,14 +159,14 @@ StatusOr<ModelBundle> ModelBundle::Load(const std::string& dir) {
   ASSIGN_OR_RETURN(std::vector<std::string> users, r.Strings("users"));
   ASSIGN_OR_RETURN(std::vector<std::string> items, r.Strings("items"));
   const size_t n_items = items.size();
-  b.users_ = std::make_shared<const models::IdIndex>(std::move(users));
-  b.items_ = std::make_shared<const models::IdIndex>(std::move(items));
+  b.users_ = models::IdIndex(std::move(users));
+  b.items_ = models::IdIndex(std::move(items));
   ASSIGN_OR_RETURN(b.history_, r.Csr("history"));
   ASSIGN_OR_RETURN(b.popularity_, r.Floats("popularity"));
   ASSIGN_OR_RETURN(b.cold_items_, r.Uint32s("cold_items"));
   ASSIGN_OR_RETURN(models::ItemAttributes attrs, LoadAttributes(r.Scoped("attributes/"), n_items));
-  b.attributes_ = std::make_shared<const models::ItemAttributes>(std::move(attrs));
-  if (b.history_.rows != b.users_->size() || b.history_.cols != n_items ||
+  b.attributes_ = std::move(attrs);
+  if (b.history_.rows != b.users_.size() || b.history_.cols != n_items ||
       b.popularity_.size() != n_items) {
     return Status::DataLoss(dir + ": bundle arrays disagree on the number of users or items");
   }

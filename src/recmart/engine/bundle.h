@@ -43,8 +43,8 @@ class ModelBundle {
   Status Save(const std::string& dir) const;
 
   const models::Model& model() const { return *model_; }
-  const models::IdIndex& users() const { return *users_; }
-  const models::IdIndex& items() const { return *items_; }
+  const models::IdIndex& users() const { return users_; }
+  const models::IdIndex& items() const { return items_; }
   // users x items: the training interactions (confidence per pair); a
   // user's row is their history, used to exclude seen items.
   const models::CsrMatrix& history() const { return history_; }
@@ -52,7 +52,7 @@ class ModelBundle {
   // fallback for users with no history.
   std::span<const float> popularity() const { return popularity_.span(); }
   // Item metadata by item index, for filters and cold start.
-  const models::ItemAttributes& attributes() const { return *attributes_; }
+  const models::ItemAttributes& attributes() const { return attributes_; }
   // Items with metadata but no training interactions (ascending).
   std::span<const models::ItemIndex> cold_items() const { return cold_items_.span(); }
 
@@ -62,9 +62,8 @@ class ModelBundle {
 
  private:
   std::unique_ptr<models::Model> model_;
-  // Shared so that copies of a bundle (e.g. for A/B variants) stay cheap.
-  std::shared_ptr<const models::IdIndex> users_, items_;
-  std::shared_ptr<const models::ItemAttributes> attributes_;
+  models::IdIndex users_, items_;
+  models::ItemAttributes attributes_;
   models::CsrMatrix history_;
   models::Array<float> popularity_;
   models::Array<uint32_t> cold_items_;

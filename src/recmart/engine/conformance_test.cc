@@ -10,10 +10,8 @@
 //  - seen and explicitly excluded items never come back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
 #include <random>
 
 #include "recmart/common/fs.h"
@@ -30,6 +28,7 @@ using models::DatasetBuilder;
 using models::EventKind;
 using models::ItemIndex;
 using nlohmann::json;
+using ::recmart::testing::TempDir;
 
 struct Case {
   const char* recipe;
@@ -97,19 +96,6 @@ Dataset PlantedData() {
   d.attributes.created[fresh] = kNow;
   return d;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recmart_conformance_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class ConformanceTest : public ::testing::TestWithParam<Case> {
  protected:

@@ -1,14 +1,11 @@
 #include "recmart/engine/recipes.h"
 
-#include <array>
-
 #include "recmart/models/als/als.h"
 #include "recmart/models/blend/blend.h"
 #include "recmart/models/bpr/bpr.h"
 #include "recmart/models/content/content.h"
 #include "recmart/models/ease/ease.h"
 #include "recmart/models/knn/knn.h"
-#include "recmart/models/params.h"
 #include "recmart/models/popularity/popularity.h"
 
 namespace recmart::engine {
@@ -73,16 +70,6 @@ StatusOr<std::unique_ptr<Model>> NewModel(std::string_view name, const nlohmann:
                                    ")");
   }
   return r->make(params);
-}
-
-StatusOr<std::vector<std::string>> DescribeParams(std::string_view name) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Model> m, NewModel(name, nlohmann::json::object()));
-  // Re-reading the effective params through a ParamReader would need the
-  // options struct; the recorded defaults are what users set, so list them.
-  std::vector<std::string> out;
-  nlohmann::json p = m->params();
-  for (auto it = p.begin(); it != p.end(); ++it) out.push_back(it.key() + " = " + it->dump());
-  return out;
 }
 
 }  // namespace recmart::engine

@@ -8,7 +8,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "recmart/common/status.h"
 #include "recmart/models/model.h"
@@ -34,7 +33,5 @@ const RecipeInfo* FindRecipe(std::string_view name);
 // InvalidArgument for an unknown recipe or bad params, naming the key.
 StatusOr<std::unique_ptr<models::Model>> NewModel(std::string_view name,
                                                   const nlohmann::json& params);
-// One line per parameter of `name`: "key (type, default V): doc".
-StatusOr<std::vector<std::string>> DescribeParams(std::string_view name);
 
 }  // namespace recmart::engine

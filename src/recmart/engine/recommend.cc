@@ -71,6 +71,17 @@ bool Personalized(const ModelBundle& b) {
   return r == nullptr || r->personalized;
 }
 
+// Fills `scores` for the user of `h` and says where they came from: the
+// model, or popularity when a personalised model has no history to go on.
+const char* ScoreHistory(const ModelBundle& b, const History& h, std::span<float> scores) {
+  if (h.items.empty() && Personalized(b)) {
+    std::copy(b.popularity().begin(), b.popularity().end(), scores.begin());
+    return "popularity";
+  }
+  b.model().ScoreUser(h.Query(), scores);
+  return "model";
+}
+
 // Takes the page [offset, offset + n) of the best items, then gives the last
 // floor(n * exploration) slots to the best-scoring allowed cold items.
 std::vector<ScoredItem> Page(const ModelBundle& b, std::span<const float> scores,
@@ -123,13 +134,7 @@ Recommendation RecommendForUser(const ModelBundle& b, std::string_view user_id,
   History h = BuildHistory(b, user_id, extra);
   std::vector<float> scores(b.items().size());
   Recommendation r;
-  if (h.items.empty() && Personalized(b)) {
-    std::copy(b.popularity().begin(), b.popularity().end(), scores.begin());
-    r.source = "popularity";
-  } else {
-    b.model().ScoreUser(h.Query(), scores);
-    r.source = "model";
-  }
+  r.source = ScoreHistory(b, h, scores);
   std::vector<ItemIndex> ex = Exclusions(b, h, o);
   r.items = Page(b, scores, ex, o);
   // A personalised list that ran dry (everything seen or filtered) is topped
@@ -177,11 +182,7 @@ StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& b, std::string_vi
   }
   History h = BuildHistory(b, user_id, extra);
   std::vector<float> scores(b.items().size());
-  if (h.items.empty() && Personalized(b)) {
-    std::copy(b.popularity().begin(), b.popularity().end(), scores.begin());
-  } else {
-    b.model().ScoreUser(h.Query(), scores);
-  }
+  ScoreHistory(b, h, scores);
   std::vector<RankedItem> known, unknown;
   for (const std::string& id : input) {
     ItemIndex i = b.items().Find(id);

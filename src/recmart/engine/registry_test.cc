@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include "recmart/common/testing.h"
 
 namespace recmart::engine {
@@ -17,15 +15,12 @@ using ::testing::HasSubstr;
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/recmart_registry_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     models::DatasetBuilder b;
     b.AddPair("u1", "i1", 1, 0, 0);
     b.AddPair("u2", "i2", 1, 0, 0);
     b.AddPair("u2", "i1", 1, 0, 0);
     data_ = std::move(b).Build();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   ModelBundle Bundle(const std::string& recipe) {
     StatusOr<ModelBundle> b = ModelBundle::Train(data_, recipe, nlohmann::json::object(), {});
@@ -33,7 +28,8 @@ class RegistryTest : public ::testing::Test {
     return std::move(b).value();
   }
 
-  std::string dir_;
+  ::recmart::testing::TempDir tmp_;
+  const std::string& dir_ = tmp_.path();
   models::Dataset data_;
 };
 

@@ -1,10 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
-#include <filesystem>
 
 #include "recmart/common/testing.h"
 #include "recmart/models/array_file.h"
@@ -18,6 +16,7 @@ namespace recmart::models {
 namespace {
 
 using ::recmart::testing::StatusIs;
+using ::recmart::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -107,19 +106,6 @@ TEST(ParamReaderTest, RejectsBadValuesAndUnknownKeys) {
   EXPECT_THAT(ReadParams(nlohmann::json::array(), "p.json", o),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("expected a JSON object")));
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recmart_models_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(ArrayFileTest, RoundTripsEveryTypeThroughAMapping) {
   TempDir dir;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "recmart/models/als/eigen.h"
-#include "recmart/models/als/factors.h"
+#include "recmart/models/factors.h"
 
 namespace recmart::models {
 

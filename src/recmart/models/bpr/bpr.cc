@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "recmart/models/als/factors.h"
+#include "recmart/models/factors.h"
 
 namespace recmart::models {
 

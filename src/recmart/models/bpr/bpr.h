@@ -44,7 +44,7 @@
 // Bundle arrays (under the model's prefix): "user_factors" (users x width),
 // "item_factors" (items x width), "item_bias" (items, zeros without
 // item_bias) and "item_norms" (items), width = factors rounded up to a
-// multiple of 16 (see models/als/factors.h). Loaded arrays are used in place.
+// multiple of 16 (see models/factors.h). Loaded arrays are used in place.
 #pragma once
 
 #include <memory>

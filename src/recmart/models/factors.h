@@ -1,5 +1,5 @@
 // Dense factor matrices and the scoring every latent-factor recipe shares
-// (als here; bpr links recmart::recipe_als for it).
+// (als, bpr).
 //
 // Layout: a factor matrix is a row-major DenseMatrix whose width (columns) is
 // the number of factors rounded up to a multiple of kRowAlign floats, the
@@ -16,7 +16,7 @@
 #include <span>
 #include <type_traits>
 #if defined(__AVX512F__)
-// Under the same pragmas as eigen.h (see there).
+// Under the same pragmas as models/als/eigen.h (see there).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -145,6 +145,9 @@ struct ItemFactors {
   // ones. Every score is summed in the same order whatever n and the user's
   // position in X, so a user scored alone or in any batch gets bit-identical
   // scores.
+  // Hand-written rather than an Eigen/BLAS GEMM for two reasons: a GEMM's
+  // blocking changes the summation order with n (so a user's scores would
+  // depend on the batch), and neither library multiplies bfloat16 pairs.
   void Score(const float* X, size_t n, std::span<const float> bias, std::span<float> out) const;
   // Cosine similarity of item `item` to every item (0 against a zero vector).
   void Cosine(ItemIndex item, std::span<float> out) const;

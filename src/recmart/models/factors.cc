@@ -1,4 +1,4 @@
-#include "recmart/models/als/factors.h"
+#include "recmart/models/factors.h"
 
 #include <algorithm>
 #include <cmath>
