@@ -12,6 +12,7 @@ PKGS=(
   libsqlite3-dev sqlite3 zlib1g-dev libzstd-dev libxxhash-dev
   nlohmann-json3-dev libsimdjson-dev libeigen3-dev libtbb-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libboost1.74-dev libhnswlib-dev wrk curl
   clang-format clang-tidy
 )
 missing=()

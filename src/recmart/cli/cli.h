@@ -57,5 +57,7 @@ void RegisterRecommend(CLI::App& app, Context& ctx);
 void RegisterSimilar(CLI::App& app, Context& ctx);
 void RegisterRank(CLI::App& app, Context& ctx);
 void RegisterBatchRecommend(CLI::App& app, Context& ctx);
+void RegisterServe(CLI::App& app, Context& ctx);
+void RegisterAbtest(CLI::App& app, Context& ctx);
 
 }  // namespace recmart::cli

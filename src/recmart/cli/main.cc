@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   RegisterSimilar(app, ctx);
   RegisterRank(app, ctx);
   RegisterBatchRecommend(app, ctx);
+  RegisterServe(app, ctx);
+  RegisterAbtest(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -426,6 +426,83 @@ const SourceConfig* Project::FindSource(std::string_view name) const {
   return nullptr;
 }
 
+// [serve], [filters] and [[campaigns]].
+Status ParseServe(TableReader& r, const std::string& file, Project* p) {
+  if (const toml::node* n = r.Get("serve")) {
+    if (!n->is_table()) return r.Error(n, "serve", "expected a table");
+    TableReader sr(*n->as_table(), "serve", file);
+    ServeOptions& o = p->serve;
+    RETURN_IF_ERROR(sr.String("host", &o.host));
+    int64_t port = o.port, threads = o.threads, session_events = o.session_events;
+    RETURN_IF_ERROR(sr.Int("port", 0, 65535, &port));
+    RETURN_IF_ERROR(sr.Int("threads", 0, 256, &threads));
+    RETURN_IF_ERROR(sr.Int("session_events", 0, 100, &session_events));
+    o.port = static_cast<int>(port);
+    o.threads = static_cast<int>(threads);
+    o.session_events = static_cast<int>(session_events);
+    RETURN_IF_ERROR(sr.StringList("api_keys", &o.api_keys));
+    for (const std::string& k : o.api_keys) {
+      if (k.empty() || k == "env:")
+        return sr.Error(sr.Get("api_keys"), "api_keys", "expected non-empty keys or \"env:NAME\"");
+    }
+    RETURN_IF_ERROR(sr.Bool("require_key_for_reads", &o.require_key_for_reads));
+    RETURN_IF_ERROR(sr.Int("max_body_bytes", 1024, int64_t{1} << 30, &o.max_body_bytes));
+    RETURN_IF_ERROR(sr.Int("max_field_bytes", 16, int64_t{1} << 20, &o.max_field_bytes));
+    RETURN_IF_ERROR(sr.Int("request_timeout_ms", 10, 3600 * 1000, &o.request_timeout_ms));
+    RETURN_IF_ERROR(sr.Bool("durable_events", &o.durable_events));
+    RETURN_IF_ERROR(sr.Double("session_weight", 0, 100, &o.session_weight));
+    RETURN_IF_ERROR(sr.Double("poll_seconds", 0.05, 3600, &o.poll_seconds));
+    RETURN_IF_ERROR(sr.Int("ann_min_items", 0, int64_t{1} << 32, &o.ann_min_items));
+    RETURN_IF_ERROR(sr.CheckNoUnknownKeys());
+  }
+  RETURN_IF_ERROR(r.StringMap("filters", &p->filters));
+  for (const auto& [name, expr] : p->filters) {
+    if (!ValidName(name) || expr.empty()) {
+      return r.Error(r.Get("filters"), "filters." + name,
+                     "expected a name of letters, digits, '-' or '_' and a non-empty expression");
+    }
+  }
+  const toml::node* campaigns = r.Get("campaigns");
+  if (!campaigns) return Status::OK();
+  if (!campaigns->is_array_of_tables())
+    return r.Error(campaigns, "campaigns", "expected [[campaigns]] tables");
+  size_t i = 0, active = 0;
+  for (const auto& node : *campaigns->as_array()) {
+    const std::string path = "campaigns[" + std::to_string(i++) + "]";
+    TableReader cr(*node.as_table(), path, file);
+    CampaignConfig c;
+    RETURN_IF_ERROR(cr.String("name", &c.name, /*required=*/true));
+    if (!ValidName(c.name))
+      return cr.Error(cr.Get("name"), "name", "expected letters, digits, '-' or '_'");
+    RETURN_IF_ERROR(cr.Bool("active", &c.active));
+    const toml::node* vs = cr.Get("variants");
+    if (!vs || !vs->is_array() || vs->as_array()->size() < 2) {
+      return cr.Error(vs, "variants",
+                      "expected at least two variants, e.g. [{ name = \"A\", model = \"v1\", "
+                      "weight = 50 }, ...]");
+    }
+    size_t j = 0;
+    std::set<std::string> names;
+    for (const auto& vn : *vs->as_array()) {
+      if (!vn.is_table()) return cr.Error(&vn, "variants", "expected inline tables");
+      TableReader vr(*vn.as_table(), path + ".variants[" + std::to_string(j++) + "]", file);
+      CampaignVariantConfig v;
+      RETURN_IF_ERROR(vr.String("name", &v.name, /*required=*/true));
+      RETURN_IF_ERROR(vr.String("model", &v.model, /*required=*/true));
+      RETURN_IF_ERROR(vr.Double("weight", 1e-9, 1e9, &v.weight));
+      RETURN_IF_ERROR(vr.CheckNoUnknownKeys());
+      if (!names.insert(v.name).second)
+        return vr.Error(vr.Get("name"), "name", "duplicate variant name " + Quote(v.name));
+      c.variants.push_back(std::move(v));
+    }
+    RETURN_IF_ERROR(cr.CheckNoUnknownKeys());
+    if (c.active && ++active > 1)
+      return cr.Error(cr.Get("active"), "active", "at most one campaign may be active");
+    p->campaigns.push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
 StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
                                const std::string& dir) {
   // Debian's toml++ is built with exceptions; they end here, at the boundary.
@@ -490,6 +567,8 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
     }
     RETURN_IF_ERROR(mr.CheckNoUnknownKeys());
   }
+
+  RETURN_IF_ERROR(ParseServe(r, file, &p));
 
   const toml::node* sources = r.Get("sources");
   if (!sources)

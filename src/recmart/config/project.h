@@ -94,6 +94,43 @@ struct MatrixOptions {
       {"view", 1.0}, {"add_to_cart", 4.0}, {"purchase", 10.0}, {"remove_from_cart", -1.0}};
 };
 
+// [serve]: the HTTP API (`recmart serve`).
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;  // 0 = all cores
+  // Accepted X-API-Key values: literal keys, or "env:NAME" (read from the
+  // environment at start). Empty: no key needed anywhere.
+  std::vector<std::string> api_keys;
+  bool require_key_for_reads = false;  // writes and admin always need one
+  int64_t max_body_bytes = 1 << 20;
+  int64_t max_field_bytes = 4096;      // any single string in a request
+  int64_t request_timeout_ms = 10000;  // a client must send its request within this
+  // Live events are fsync'ed before POST /events answers (group commit).
+  bool durable_events = true;
+  // Session-aware blending: weight of the similarity to the user's most
+  // recent live events, and how many of them count.
+  double session_weight = 0.5;
+  int session_events = 10;
+  // How often the server checks the registry for a newly promoted version.
+  double poll_seconds = 1.0;
+  // Catalogs with at least this many items answer from an approximate
+  // nearest-neighbour index over item factors (factor recipes only).
+  int64_t ann_min_items = 50000;
+};
+
+// [[campaigns]]: an A/B test splitting users between model versions.
+struct CampaignVariantConfig {
+  std::string name;
+  std::string model;  // a registry version ("v3")
+  double weight = 1.0;
+};
+struct CampaignConfig {
+  std::string name;
+  bool active = true;  // at most one campaign is active
+  std::vector<CampaignVariantConfig> variants;
+};
+
 struct Project {
   std::string file;  // the project file's path as given
   std::string dir;   // its directory; relative paths resolve against it
@@ -103,6 +140,10 @@ struct Project {
   EtlOptions etl;
   MatrixOptions matrix;
   std::vector<SourceConfig> sources;
+  ServeOptions serve;
+  // [filters]: name → expression (filter grammar; parsed by recmart/filter).
+  std::map<std::string, std::string> filters;
+  std::vector<CampaignConfig> campaigns;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

@@ -407,7 +407,9 @@ TEST(ParseProjectErrors, SourcesNotAnArrayOfTables) {
 
 TEST(ParseProjectErrors, UnknownTopLevelKey) {
   EXPECT_THAT(Parse(std::string("colour = \"red\"\n") + kBase),
-              ErrorAt(1, "colour: unknown key (expected one of etl, matrix, project, sources)"));
+              ErrorAt(1,
+                      "colour: unknown key (expected one of campaigns, etl, filters, matrix, "
+                      "project, serve, sources)"));
   // A misspelt table: [projct] instead of an optional [etl] etc.
   EXPECT_THAT(Parse(std::string(kBase) + "[etll]\nthreads = 2\n"),
               ErrorAt(15, "etll: unknown key"));
@@ -844,6 +846,53 @@ TEST_F(LoadProjectTest, ErrorsNameTheFileAsGiven) {
               StatusIs(StatusCode::kInvalidArgument,
                        StartsWith(path + ":9: sources[0].format: expected one of csv, tsv, jsonl, "
                                          "parquet; got \"xml\"")));
+}
+
+}  // namespace
+}  // namespace recmart::config
+
+namespace recmart::config {
+namespace {
+
+TEST(ParseProjectServe, ServeFiltersAndCampaigns) {
+  StatusOr<Project> p = ParseProject(std::string(R"([serve]
+port = 9000
+api_keys = ["k1", "env:KEY"]
+durable_events = false
+[filters]
+no-purchased = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+[[campaigns]]
+name = "ab"
+variants = [{ name = "A", model = "v1", weight = 3 }, { name = "B", model = "v2" }]
+)") + kBase,
+                                     "shop.toml", "/tmp");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->serve.port, 9000);
+  EXPECT_EQ(p->serve.api_keys.size(), 2u);
+  EXPECT_FALSE(p->serve.durable_events);
+  EXPECT_EQ(p->filters.at("no-purchased").substr(0, 7), "EXCLUDE");
+  ASSERT_EQ(p->campaigns.size(), 1u);
+  EXPECT_EQ(p->campaigns[0].variants[0].weight, 3.0);
+  EXPECT_EQ(p->campaigns[0].variants[1].model, "v2");
+}
+
+TEST(ParseProjectServe, ErrorsNameTheKey) {
+  const std::string base =
+      "[project]\nname = \"x\"\n[[sources]]\nname = \"e\"\nkind = \"events\"\npath = "
+      "\"e.csv\"\nformat = \"csv\"\n";
+  auto err = [&](const std::string& extra) {
+    StatusOr<Project> p = ParseProject(base + extra, "shop.toml", "/tmp");
+    return p.ok() ? std::string("ok") : p.status().message();
+  };
+  EXPECT_THAT(err("[serve]\nport = 70000\n"),
+              ::testing::HasSubstr("serve.port: expected an integer from 0 to 65535"));
+  EXPECT_THAT(err("[serve]\nprot = 1\n"), ::testing::HasSubstr("serve.prot: unknown key"));
+  EXPECT_THAT(err("[filters]\nx = 3\n"), ::testing::HasSubstr("filters.x: expected a string"));
+  EXPECT_THAT(err("[[campaigns]]\nname = \"c\"\nvariants = [{ name = \"A\", model = \"v1\" }]\n"),
+              ::testing::HasSubstr("campaigns[0].variants: expected at least two variants"));
+  EXPECT_THAT(err("[[campaigns]]\nname = \"c\"\nvariants = [{ name = \"A\", model = \"v1\" }, { "
+                  "name = \"A\", model = \"v2\" }]\n"),
+              ::testing::HasSubstr("duplicate variant name"));
 }
 
 }  // namespace

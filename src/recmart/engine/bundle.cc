@@ -63,6 +63,29 @@ std::string NowIso8601() {
   return buf;
 }
 
+std::vector<models::ItemIndex> PopularityOrder(std::span<const float> pop) {
+  std::vector<models::ItemIndex> order(pop.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<models::ItemIndex>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](models::ItemIndex a, models::ItemIndex b) { return pop[a] > pop[b]; });
+  return order;
+}
+
+// Per matrix entry: the kinds of the events behind it (see history_kinds()).
+std::vector<uint8_t> HistoryKinds(const models::Dataset& data) {
+  const models::CsrMatrix& m = data.matrix;
+  std::vector<uint8_t> kinds(m.nnz(), 0);
+  for (const models::Event& e : data.events) {
+    if (e.user >= m.rows) continue;
+    auto row = m.RowIndices(e.user);
+    auto it = std::lower_bound(row.begin(), row.end(), e.item);
+    if (it == row.end() || *it != e.item) continue;
+    const size_t at = static_cast<size_t>(m.indptr[e.user]) + static_cast<size_t>(it - row.begin());
+    kinds[at] |= static_cast<uint8_t>(1u << static_cast<unsigned>(e.kind));
+  }
+  return kinds;
+}
+
 }  // namespace
 
 StatusOr<ModelBundle> ModelBundle::Train(const models::Dataset& data, const std::string& recipe,
@@ -82,7 +105,9 @@ StatusOr<ModelBundle> ModelBundle::Train(const models::Dataset& data, const std:
   b.attributes_ = data.attributes;
   b.attributes_.Resize(data.items.size());
   b.history_ = data.matrix;
+  b.history_kinds_ = Array<uint8_t>(HistoryKinds(data));
   b.popularity_ = Array<float>(models::PopularityScores(data));
+  b.popularity_order_ = PopularityOrder(b.popularity_.span());
   std::vector<uint32_t> item_users(data.items.size(), 0);
   for (uint32_t i : data.matrix.indices) ++item_users[i];
   std::vector<uint32_t> cold;
@@ -128,6 +153,7 @@ Status ModelBundle::Save(const std::string& dir) const {
   w.AddStrings("users", users_.names());
   w.AddStrings("items", items_.names());
   w.Add("history", history_);
+  w.Add("history_kinds", history_kinds_.span());
   w.Add("popularity", popularity_.span());
   w.Add("cold_items", cold_items_.span());
   SaveAttributes(attributes_, w.Scoped("attributes/"));
@@ -162,12 +188,17 @@ StatusOr<ModelBundle> ModelBundle::Load(const std::string& dir) {
   b.users_ = models::IdIndex(std::move(users));
   b.items_ = models::IdIndex(std::move(items));
   ASSIGN_OR_RETURN(b.history_, r.Csr("history"));
+  if (m["arrays"].contains("history_kinds")) {
+    ASSIGN_OR_RETURN(b.history_kinds_, r.Bytes("history_kinds"));
+  } else {
+    b.history_kinds_ = Array<uint8_t>(std::vector<uint8_t>(b.history_.nnz(), 0));
+  }
   ASSIGN_OR_RETURN(b.popularity_, r.Floats("popularity"));
   ASSIGN_OR_RETURN(b.cold_items_, r.Uint32s("cold_items"));
   ASSIGN_OR_RETURN(models::ItemAttributes attrs, LoadAttributes(r.Scoped("attributes/"), n_items));
   b.attributes_ = std::move(attrs);
   if (b.history_.rows != b.users_.size() || b.history_.cols != n_items ||
-      b.popularity_.size() != n_items) {
+      b.popularity_.size() != n_items || b.history_kinds_.size() != b.history_.nnz()) {
     return Status::DataLoss(dir + ": bundle arrays disagree on the number of users or items");
   }
   for (uint32_t i : b.cold_items_) {
@@ -179,8 +210,24 @@ StatusOr<ModelBundle> ModelBundle::Load(const std::string& dir) {
   if (b.model_->num_items() != n_items) {
     return Status::DataLoss(dir + ": the model scores a different number of items");
   }
+  b.popularity_order_ = PopularityOrder(b.popularity_.span());
+  b.dir_ = dir;
   b.manifest_["timings"]["load_seconds"] = SecondsSince(t0);
   return b;
+}
+
+Status ModelBundle::AttachAnnIndex(const AnnOptions& options, const std::string& cache_path) {
+  models::FactorView f;
+  if (!model_->Factors(&f)) {
+    return Status::FailedPrecondition("recipe " + recipe() + " has no item factors to index");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  bool loaded = false;
+  ASSIGN_OR_RETURN(ann_, cache_path.empty()
+                             ? AnnIndex::Build(f, options)
+                             : AnnIndex::LoadOrBuild(f, options, cache_path, &loaded));
+  manifest_["timings"][loaded ? "ann_load_seconds" : "ann_build_seconds"] = SecondsSince(t0);
+  return Status::OK();
 }
 
 }  // namespace recmart::engine

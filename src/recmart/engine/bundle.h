@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "recmart/common/status.h"
+#include "recmart/engine/ann_index.h"
 #include "recmart/models/dataset.h"
 #include "recmart/models/matrix.h"
 #include "recmart/models/model.h"
@@ -48,13 +49,28 @@ class ModelBundle {
   // users x items: the training interactions (confidence per pair); a
   // user's row is their history, used to exclude seen items.
   const models::CsrMatrix& history() const { return history_; }
+  // Per history() entry (same order as its indices): the event kinds seen for
+  // that pair, bit (1 << EventKind). 0 when unknown (data without events, or
+  // a bundle older than this field).
+  std::span<const uint8_t> history_kinds() const { return history_kinds_.span(); }
   // Popularity of each item (the "popularity" recipe's defaults), the
   // fallback for users with no history.
   std::span<const float> popularity() const { return popularity_.span(); }
+  // Every item, most popular first (ties by index).
+  std::span<const models::ItemIndex> popularity_order() const { return popularity_order_; }
   // Item metadata by item index, for filters and cold start.
   const models::ItemAttributes& attributes() const { return attributes_; }
   // Items with metadata but no training interactions (ascending).
   std::span<const models::ItemIndex> cold_items() const { return cold_items_.span(); }
+
+  // The approximate nearest-neighbour index over item factors, when one was
+  // attached (factor recipes only); null otherwise.
+  const AnnIndex* ann() const { return ann_.get(); }
+  // Builds (or loads from `cache_path` when it matches) the ANN index.
+  // FailedPrecondition when the recipe has no item factors.
+  Status AttachAnnIndex(const AnnOptions& options, const std::string& cache_path);
+  // The directory the bundle was loaded from ("" when trained in memory).
+  const std::string& dir() const { return dir_; }
 
   nlohmann::json& manifest() { return manifest_; }
   const nlohmann::json& manifest() const { return manifest_; }
@@ -65,7 +81,11 @@ class ModelBundle {
   models::IdIndex users_, items_;
   models::ItemAttributes attributes_;
   models::CsrMatrix history_;
+  models::Array<uint8_t> history_kinds_;
   models::Array<float> popularity_;
+  std::vector<models::ItemIndex> popularity_order_;
+  std::unique_ptr<AnnIndex> ann_;
+  std::string dir_;
   models::Array<uint32_t> cold_items_;
   nlohmann::json manifest_;
 };

@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <unordered_map>
 
 #include "recmart/engine/recipes.h"
+#include "recmart/models/factors.h"
 
 namespace recmart::engine {
 
 using models::ItemIndex;
 using models::ScoredItem;
+namespace simd = models::simd;
 
 namespace {
 
@@ -71,59 +75,225 @@ bool Personalized(const ModelBundle& b) {
   return r == nullptr || r->personalized;
 }
 
-// Fills `scores` for the user of `h` and says where they came from: the
-// model, or popularity when a personalised model has no history to go on.
-const char* ScoreHistory(const ModelBundle& b, const History& h, std::span<float> scores) {
+// Fills `scores` for the user of `h`: the model's, or popularity when a
+// personalised model has no history to go on.
+void ScoreHistory(const ModelBundle& b, const History& h, std::span<float> scores) {
   if (h.items.empty() && Personalized(b)) {
     std::copy(b.popularity().begin(), b.popularity().end(), scores.begin());
-    return "popularity";
+    return;
   }
   b.model().ScoreUser(h.Query(), scores);
-  return "model";
 }
 
-// Takes the page [offset, offset + n) of the best items, then gives the last
-// floor(n * exploration) slots to the best-scoring allowed cold items.
-std::vector<ScoredItem> Page(const ModelBundle& b, std::span<const float> scores,
-                             std::span<const ItemIndex> exclude, const RecommendOptions& o) {
-  const size_t n = o.num_results;
-  size_t explore = 0;
-  if (o.exploration > 0 && !b.cold_items().empty()) {
-    explore = static_cast<size_t>(std::floor(static_cast<double>(n) * o.exploration));
-  }
-  std::vector<ItemIndex> ex(exclude.begin(), exclude.end());
-  // Cold items compete only through their reserved slots.
-  if (explore > 0) {
-    ex.insert(ex.end(), b.cold_items().begin(), b.cold_items().end());
-    std::sort(ex.begin(), ex.end());
-    ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
-  }
-  const size_t main_slots = n - explore;
-  std::vector<ScoredItem> top =
-      models::TopK(scores, {.k = o.offset + main_slots, .exclude = ex, .allowed = o.allowed});
-  std::vector<ScoredItem> page;
-  if (top.size() > o.offset) page.assign(top.begin() + static_cast<long>(o.offset), top.end());
-  if (explore == 0) return page;
+// Accepts an item for the answer: not excluded, allowed by the mask and by the
+// predicate.
+struct Gate {
+  const RecommendOptions& o;
+  std::span<const ItemIndex> exclude;
 
-  // Cold items ranked newest first (by creation time, then index); each page
-  // takes the next ones so that paging does not repeat them.
+  bool operator()(ItemIndex i) const {
+    if (std::binary_search(exclude.begin(), exclude.end(), i)) return false;
+    if (!o.allowed.empty() && (i >= o.allowed.size() || !o.allowed[i])) return false;
+    return !o.allow || o.allow(i);
+  }
+};
+
+bool Better(const ScoredItem& a, const ScoredItem& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
+// Where candidates come from for one query: a full score vector, or the ANN
+// index rescored exactly.
+class Candidates {
+ public:
+  virtual ~Candidates() = default;
+  // Up to `depth` of the best items by model score (any order); sets
+  // *exhaustive when no item is left out.
+  virtual std::vector<ScoredItem> Get(size_t depth, bool* exhaustive) = 0;
+  // The model score of any item.
+  virtual float Score(ItemIndex i) const = 0;
+  // Cosine similarity of two items (session blending); 0 when unknown.
+  virtual float Cosine(ItemIndex a, ItemIndex b) const = 0;
+  // Items most related to `item` (session blending adds them as candidates).
+  virtual std::vector<ItemIndex> Neighbours(ItemIndex item, size_t k) const = 0;
+};
+
+// Over a dense score vector (small catalogs, recipes without factors).
+class FullCandidates final : public Candidates {
+ public:
+  FullCandidates(const ModelBundle& b, std::vector<float> scores, std::span<const ItemIndex> recent)
+      : b_(b), scores_(std::move(scores)) {
+    for (ItemIndex r : recent) {
+      std::vector<float> rel(scores_.size());
+      if (b.model().ScoreRelated(r, rel)) related_.emplace(r, std::move(rel));
+    }
+  }
+  std::vector<ScoredItem> Get(size_t depth, bool* exhaustive) override {
+    *exhaustive = depth >= scores_.size();
+    return models::TopK(scores_, {.k = depth});
+  }
+  float Score(ItemIndex i) const override { return scores_[i]; }
+  float Cosine(ItemIndex a, ItemIndex b) const override {
+    auto it = related_.find(b);
+    return it == related_.end() ? 0.0f : it->second[a];
+  }
+  std::vector<ItemIndex> Neighbours(ItemIndex item, size_t k) const override {
+    std::vector<ItemIndex> out;
+    auto it = related_.find(item);
+    if (it == related_.end()) return out;
+    for (const ScoredItem& s : models::TopK(it->second, {.k = k})) out.push_back(s.item);
+    return out;
+  }
+
+ private:
+  const ModelBundle& b_;
+  std::vector<float> scores_;
+  std::unordered_map<ItemIndex, std::vector<float>> related_;
+};
+
+// Over the ANN index: candidates by (approximate) inner product with `x`,
+// scored exactly -- by x . y_i + b_i, or by cosine to `x` when `cosine`.
+class AnnCandidates final : public Candidates {
+ public:
+  AnnCandidates(const ModelBundle& b, const models::FactorView& f, const float* x, bool cosine)
+      : b_(b), f_(f), x_(x), cosine_(cosine), width_(f.items->width()) {
+    if (cosine_) {
+      const float n = std::sqrt(simd::Dot(x, x, width_));
+      x_norm_ = n > 0.0f ? n : 1.0f;
+    }
+  }
+  std::vector<ScoredItem> Get(size_t depth, bool* exhaustive) override {
+    const uint32_t n = f_.items->size();
+    std::vector<ScoredItem> out;
+    // Deep searches cost as much as a scan: scan, exactly.
+    if (depth * 4 >= n) {
+      *exhaustive = true;
+      out.reserve(n);
+      for (ItemIndex i = 0; i < n; ++i) out.push_back({i, Score(i)});
+      return out;
+    }
+    *exhaustive = false;
+    for (ItemIndex i : b_.ann()->Search(x_, depth)) out.push_back({i, Score(i)});
+    return out;
+  }
+  float Score(ItemIndex i) const override {
+    const float dot = simd::Dot(x_, f_.items->rows.row(i), width_);
+    if (cosine_) {
+      const float ni = f_.items->norms[i];
+      return ni > 0.0f ? dot / (x_norm_ * ni) : 0.0f;
+    }
+    return f_.bias.empty() ? dot : dot + f_.bias[i];
+  }
+  float Cosine(ItemIndex a, ItemIndex b) const override {
+    const float na = f_.items->norms[a], nb = f_.items->norms[b];
+    if (!(na > 0.0f) || !(nb > 0.0f)) return 0.0f;
+    return simd::Dot(f_.items->rows.row(a), f_.items->rows.row(b), width_) / (na * nb);
+  }
+  std::vector<ItemIndex> Neighbours(ItemIndex item, size_t k) const override {
+    return b_.ann()->Search(f_.items->rows.row(item), k);
+  }
+
+ private:
+  const ModelBundle& b_;
+  const models::FactorView& f_;
+  const float* x_;
+  bool cosine_;
+  uint32_t width_;
+  float x_norm_ = 1.0f;
+};
+
+// The first `needed` accepted items by final score (model score plus the
+// session boost), searching deeper until enough are found or no item is left.
+std::vector<ScoredItem> Ranked(Candidates& c, size_t needed, const Gate& gate,
+                               std::span<const ItemIndex> recent, double session_weight) {
+  constexpr size_t kNeighbours = 32;
+  size_t depth = std::max<size_t>(64, 2 * needed + gate.exclude.size());
+  float spread = 0.0f;
+  std::vector<ItemIndex> extra;  // session neighbours, candidates at every depth
+  const bool session = !recent.empty() && session_weight > 0;
+  for (;;) {
+    bool exhaustive = false;
+    std::vector<ScoredItem> cands = c.Get(depth, &exhaustive);
+    if (session) {
+      if (extra.empty() && !cands.empty()) {
+        double sum = 0;
+        float best = cands.front().score;
+        for (const ScoredItem& s : cands) {
+          sum += s.score;
+          best = std::max(best, s.score);
+        }
+        spread = std::max(0.0f, best - static_cast<float>(sum / static_cast<double>(cands.size())));
+        for (ItemIndex r : recent) {
+          for (ItemIndex i : c.Neighbours(r, kNeighbours)) extra.push_back(i);
+        }
+      }
+      for (ItemIndex i : extra) cands.push_back({i, c.Score(i)});
+      std::sort(cands.begin(), cands.end(),
+                [](const ScoredItem& a, const ScoredItem& b) { return a.item < b.item; });
+      cands.erase(
+          std::unique(cands.begin(), cands.end(),
+                      [](const ScoredItem& a, const ScoredItem& b) { return a.item == b.item; }),
+          cands.end());
+      for (ScoredItem& s : cands) {
+        float sim = 0.0f;
+        for (ItemIndex r : recent) sim = std::max(sim, c.Cosine(s.item, r));
+        s.score += static_cast<float>(session_weight) * spread * sim;
+      }
+    }
+    std::vector<ScoredItem> accepted;
+    for (const ScoredItem& s : cands) {
+      if (!std::isnan(s.score) && gate(s.item)) accepted.push_back(s);
+    }
+    if (accepted.size() >= needed || exhaustive) {
+      const size_t k = std::min(needed, accepted.size());
+      std::partial_sort(accepted.begin(), accepted.begin() + static_cast<long>(k), accepted.end(),
+                        Better);
+      accepted.resize(k);
+      return accepted;
+    }
+    depth *= 4;
+  }
+}
+
+// The first `needed` accepted items in popularity order.
+std::vector<ScoredItem> ByPopularity(const ModelBundle& b, size_t needed, const Gate& gate) {
+  std::vector<ScoredItem> out;
+  for (ItemIndex i : b.popularity_order()) {
+    if (out.size() >= needed) break;
+    if (gate(i)) out.push_back({i, b.popularity()[i]});
+  }
+  return out;
+}
+
+std::vector<ItemIndex> Resolve(const ModelBundle& b, const std::vector<std::string>& ids) {
+  std::vector<ItemIndex> out;
+  for (const std::string& id : ids) {
+    ItemIndex i = b.items().Find(id);
+    if (i != models::kUnknownIndex && std::find(out.begin(), out.end(), i) == out.end())
+      out.push_back(i);
+  }
+  return out;
+}
+
+// Exploration slots for a page: cold items, newest first (then by index);
+// page p takes the p-th run so that paging does not repeat them.
+void AddExploration(const ModelBundle& b, const Gate& gate, const RecommendOptions& o,
+                    size_t explore, std::vector<ScoredItem>* page) {
   std::vector<ItemIndex> cold;
   for (ItemIndex i : b.cold_items()) {
-    bool excluded = std::binary_search(exclude.begin(), exclude.end(), i);
-    bool allowed = o.allowed.empty() || o.allowed[i];
-    if (!excluded && allowed) cold.push_back(i);
+    if (gate(i)) cold.push_back(i);
   }
   const auto& created = b.attributes().created;
   std::stable_sort(cold.begin(), cold.end(),
                    [&](ItemIndex a, ItemIndex c) { return created[a] > created[c]; });
+  const size_t n = o.num_results;
   const size_t page_index = n ? o.offset / n : 0;
-  float floor_score = page.empty() ? 0.0f : page.back().score;
+  const float floor_score = page->empty() ? 0.0f : page->back().score;
   for (size_t j = 0; j < explore; ++j) {
-    size_t at = page_index * explore + j;
+    const size_t at = page_index * explore + j;
     if (at >= cold.size()) break;
-    page.push_back({cold[at], floor_score});
+    page->push_back({cold[at], floor_score});
   }
-  return page;
 }
 
 }  // namespace
@@ -132,21 +302,52 @@ Recommendation RecommendForUser(const ModelBundle& b, std::string_view user_id,
                                 const RecommendOptions& o,
                                 const std::vector<ExtraInteraction>& extra) {
   History h = BuildHistory(b, user_id, extra);
-  std::vector<float> scores(b.items().size());
-  Recommendation r;
-  r.source = ScoreHistory(b, h, scores);
   std::vector<ItemIndex> ex = Exclusions(b, h, o);
-  r.items = Page(b, scores, ex, o);
+  size_t explore = 0;
+  if (o.exploration > 0 && !b.cold_items().empty()) {
+    explore = static_cast<size_t>(std::floor(static_cast<double>(o.num_results) * o.exploration));
+  }
+  // Cold items compete only through their reserved slots.
+  std::vector<ItemIndex> main_ex = ex;
+  if (explore > 0) {
+    main_ex.insert(main_ex.end(), b.cold_items().begin(), b.cold_items().end());
+    std::sort(main_ex.begin(), main_ex.end());
+    main_ex.erase(std::unique(main_ex.begin(), main_ex.end()), main_ex.end());
+  }
+  const size_t needed = o.offset + o.num_results - explore;
+  const Gate main_gate{o, main_ex};
+
+  Recommendation r;
+  std::vector<ScoredItem> top;
+  if (h.items.empty() && Personalized(b)) {
+    r.source = "popularity";
+    top = ByPopularity(b, needed, main_gate);
+  } else {
+    r.source = "model";
+    const std::vector<ItemIndex> recent = Resolve(b, o.session_items);
+    models::FactorView f;
+    if (b.ann() != nullptr && b.model().Factors(&f)) {
+      float* x = nullptr;
+      models::Array<float> keep = models::AlignedFloats(f.items->width(), &x);
+      b.model().QueryVector(h.Query(), x);
+      AnnCandidates c(b, f, x, /*cosine=*/false);
+      top = Ranked(c, needed, main_gate, recent, o.session_weight);
+    } else {
+      std::vector<float> scores(b.items().size());
+      b.model().ScoreUser(h.Query(), scores);
+      FullCandidates c(b, std::move(scores), recent);
+      top = Ranked(c, needed, main_gate, recent, o.session_weight);
+    }
+  }
+  if (top.size() > o.offset) r.items.assign(top.begin() + static_cast<long>(o.offset), top.end());
+  if (explore > 0) AddExploration(b, Gate{o, ex}, o, explore, &r.items);
   // A personalised list that ran dry (everything seen or filtered) is topped
   // up from popularity rather than returned short.
   if (r.items.size() < o.num_results && r.source == "model" && Personalized(b)) {
     for (const ScoredItem& s : r.items)
       ex.insert(std::upper_bound(ex.begin(), ex.end(), s.item), s.item);
-    RecommendOptions rest = o;
-    rest.num_results = o.num_results - r.items.size();
-    rest.offset = 0;
-    rest.exploration = 0;
-    for (const ScoredItem& s : Page(b, b.popularity(), ex, rest)) r.items.push_back(s);
+    for (const ScoredItem& s : ByPopularity(b, o.num_results - r.items.size(), Gate{o, ex}))
+      r.items.push_back(s);
   }
   return r;
 }
@@ -157,19 +358,31 @@ StatusOr<Recommendation> RelatedItems(const ModelBundle& b, std::string_view ite
   if (item == models::kUnknownIndex) {
     return Status::NotFound("item '" + std::string(item_id) + "' is not in the model");
   }
-  std::vector<float> scores(b.items().size());
-  Recommendation r;
-  if (b.model().ScoreRelated(item, scores)) {
-    r.source = "model";
-  } else {
-    std::copy(b.popularity().begin(), b.popularity().end(), scores.begin());
-    r.source = "popularity";
-  }
   History h = BuildHistory(b, user_id, {});
   std::vector<ItemIndex> ex = Exclusions(b, h, o);
   ex.insert(std::upper_bound(ex.begin(), ex.end(), item), item);
   ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
-  r.items = Page(b, scores, ex, o);
+  const Gate gate{o, ex};
+  const size_t needed = o.offset + o.num_results;
+  Recommendation r;
+  std::vector<ScoredItem> top;
+  models::FactorView f;
+  if (b.ann() != nullptr && b.model().Factors(&f)) {
+    r.source = "model";
+    AnnCandidates c(b, f, f.items->rows.row(item), /*cosine=*/true);
+    top = Ranked(c, needed, gate, {}, 0.0);
+  } else {
+    std::vector<float> scores(b.items().size());
+    if (b.model().ScoreRelated(item, scores)) {
+      r.source = "model";
+      FullCandidates c(b, std::move(scores), {});
+      top = Ranked(c, needed, gate, {}, 0.0);
+    } else {
+      r.source = "popularity";
+      top = ByPopularity(b, needed, gate);
+    }
+  }
+  if (top.size() > o.offset) r.items.assign(top.begin() + static_cast<long>(o.offset), top.end());
   return r;
 }
 
@@ -181,15 +394,31 @@ StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& b, std::string_vi
                                    " items; at most " + std::to_string(kMaxRankItems));
   }
   History h = BuildHistory(b, user_id, extra);
-  std::vector<float> scores(b.items().size());
-  ScoreHistory(b, h, scores);
+  // Large catalogs (an ANN index attached) score just the listed items, with
+  // the same exact dot products as the recommendations; others a full vector.
+  std::function<float(ItemIndex)> score;
+  std::vector<float> scores;
+  models::Array<float> keep;
+  models::FactorView f;
+  std::optional<AnnCandidates> ann;
+  if (b.ann() != nullptr && b.model().Factors(&f) && !(h.items.empty() && Personalized(b))) {
+    float* x = nullptr;
+    keep = models::AlignedFloats(f.items->width(), &x);
+    b.model().QueryVector(h.Query(), x);
+    ann.emplace(b, f, x, /*cosine=*/false);
+    score = [&](ItemIndex i) { return ann->Score(i); };
+  } else {
+    scores.resize(b.items().size());
+    ScoreHistory(b, h, scores);
+    score = [&](ItemIndex i) { return scores[i]; };
+  }
   std::vector<RankedItem> known, unknown;
   for (const std::string& id : input) {
     ItemIndex i = b.items().Find(id);
     if (i == models::kUnknownIndex) {
       unknown.push_back({id, 0.0f, false});
     } else {
-      known.push_back({id, scores[i], true});
+      known.push_back({id, score(i), true});
     }
   }
   std::stable_sort(known.begin(), known.end(),

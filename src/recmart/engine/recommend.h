@@ -9,9 +9,18 @@
 //    exclude_seen is set; `exclude` ids are never returned;
 //  - pages (offset, num_results) of the same request never repeat an item;
 //  - with exploration > 0, that share of the slots (rounded down) goes to
-//    cold items (metadata, no interactions) most like the user's history.
+//    cold items (metadata, no interactions), newest first;
+//  - a filter that rejects many items still yields num_results items when
+//    enough qualify: candidates are searched ever deeper, down to every item.
+//
+// Large catalogs: when the bundle has an ANN index (ModelBundle::
+// AttachAnnIndex), candidates come from it and are rescored exactly (float32
+// dot products); otherwise from a full scan. Both paths are deterministic, so
+// the server and batch-recommend, which both call these functions on the
+// same bundle, agree.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +40,18 @@ struct RecommendOptions {
   // When non-empty (size == number of items): only items with allowed[i] != 0
   // (the result of a filter).
   std::vector<uint8_t> allowed;
+  // When set: only items it accepts (a bound filter). Called for candidates
+  // only, from the calling thread.
+  std::function<bool(models::ItemIndex)> allow;
   // Share of slots for cold items, in [0, 1].
   double exploration = 0.0;
+  // Session-aware blending: the user's most recent live items (most recent
+  // first). Each candidate's score gains
+  //   session_weight * spread * max(0, max cosine to those items)
+  // where spread = best - mean model score of the first candidate set, so the
+  // weight is relative to how far the model's own scores stand apart.
+  std::vector<std::string> session_items;
+  double session_weight = 0.0;
 };
 
 // Interactions the bundle has not seen (live events), merged into the user's

@@ -55,6 +55,15 @@ struct UserQuery {
   bool history_is_training = true;
 };
 
+struct ItemFactors;  // models/factors.h
+
+// The item side of a latent-factor recipe: score(u, i) = x_u . y_i + bias[i].
+struct FactorView {
+  const ItemFactors* items = nullptr;
+  std::span<const float> bias;  // empty: no item bias
+  int factors = 0;              // meaningful leading columns of each row
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -86,6 +95,15 @@ class Model {
   // num_items()); returns false when the recipe has no such notion, and the
   // caller falls back to another source of related items.
   virtual bool ScoreRelated(ItemIndex item, std::span<float> out) const { return false; }
+
+  // Latent-factor recipes expose their item factors, so that the engine can
+  // search them with an approximate nearest-neighbour index and score a
+  // candidate list without a full scan. Others return false.
+  virtual bool Factors(FactorView* out) const { return false; }
+  // The query's user vector into x (factors->items->width() floats, 64-byte
+  // aligned, zeroed by the caller); false when there is nothing to base it
+  // on. Only meaningful when Factors() returns true.
+  virtual bool QueryVector(const UserQuery& q, float* x) const { return false; }
 
   // Writes the fitted state; Load reads it back so that every score is
   // bit-identical. Load REQUIRES a model constructed with the same params.

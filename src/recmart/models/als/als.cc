@@ -241,6 +241,11 @@ class AlsModel final : public Model {
   void ScoreUser(const UserQuery& q, std::span<float> out) const override;
   void ScoreUsers(std::span<const UserQuery> queries, std::span<float> out) const override;
   bool ScoreRelated(ItemIndex item, std::span<float> out) const override;
+  bool Factors(FactorView* out) const override {
+    *out = {&items_, {}, o_.factors};
+    return true;
+  }
+  bool QueryVector(const UserQuery& q, float* x) const override { return UserVector(q, x); }
   Status Save(ArrayWriter& out) const override;
   Status Load(const ArrayReader& in) override;
 

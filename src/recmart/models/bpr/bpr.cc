@@ -370,6 +370,15 @@ class BprModel final : public Model {
     return true;
   }
 
+  bool Factors(FactorView* out) const override {
+    *out = {&items_, bias(), o_.factors};
+    return true;
+  }
+  bool QueryVector(const UserQuery& q, float* x) const override {
+    UserVector(q, x);
+    return true;
+  }
+
   Status Save(ArrayWriter& out) const override {
     out.Add("user_factors", users_);
     out.Add("item_bias", item_bias_.span());

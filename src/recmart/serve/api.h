@@ -1,0 +1,52 @@
+// ApiServer: `recmart serve` -- the HTTP JSON API of PRODUCT.md over a
+// Recommender: routes, request validation (400 naming the field), API keys,
+// the durable event log, the impression log, Prometheus metrics, the OpenAPI
+// document, and the hot swap of newly promoted models (a poller thread, or
+// POST /admin/reload).
+//
+// Routes (see OpenApiDocument() for the shapes):
+//   POST|GET /recommendations   POST /similar-items   POST /personalized-ranking
+//   POST /events   PUT /items   PUT /users   POST /admin/reload
+//   GET /healthz   GET /metrics   GET /openapi.json
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "recmart/common/status.h"
+#include "recmart/config/project.h"
+#include "recmart/serve/recommender.h"
+
+namespace recmart::serve {
+
+struct ApiOptions {
+  config::ServeOptions serve;
+  std::string project_dir;  // logs go under live/
+  int port = -1;            // -1: serve.port
+  bool log_impressions = true;
+};
+
+class ApiServer {
+ public:
+  // Opens the logs (sealing segments a killed server left open), resolves
+  // API keys ("env:NAME" from the environment; InvalidArgument when unset),
+  // starts the poller and the HTTP server.
+  static StatusOr<std::unique_ptr<ApiServer>> Start(std::unique_ptr<Recommender> recommender,
+                                                    const ApiOptions& options);
+  ~ApiServer();  // Stop()
+
+  int port() const;
+  // Stops accepting, answers nothing more, seals the logs.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit ApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The OpenAPI 3 document of the routes above.
+const std::string& OpenApiDocument();
+
+}  // namespace recmart::serve
