@@ -91,4 +91,3 @@ first = b["itemList"][0]["itemId"]
 print("event visible in the next answer:", first not in [i["itemId"] for i in a["itemList"]])
 PY
 echo "server RSS: $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$pid/status)"
-grep -h 'ann_' "$work"/models/v*/manifest.json 2>/dev/null | head -0 || true

@@ -46,7 +46,7 @@ std::string AnnOptions::Tag() const {
 
 AnnIndex::~AnnIndex() = default;
 
-void AnnIndex::Init(const models::FactorView& f, const AnnOptions& o) {
+void AnnIndex::Init(const models::FactorView& f) {
   items_ = f.items->size();
   factors_ = f.factors;
   bias_ = !f.bias.empty();
@@ -61,7 +61,7 @@ StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(const models::FactorView& f,
     return Status::InvalidArgument("ann: the model has no item factors");
   }
   std::unique_ptr<AnnIndex> ix(new AnnIndex());
-  ix->Init(f, o);
+  ix->Init(f);
   const uint32_t n = ix->items_;
   const int k = ix->factors_;
   // M: the largest augmented norm, so that every item's last coordinate is real.
@@ -128,7 +128,7 @@ StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::LoadOrBuild(const models::FactorVi
       m.erase("file_hash");
       if (m == want) {
         std::unique_ptr<AnnIndex> ix(new AnnIndex());
-        ix->Init(f, o);
+        ix->Init(f);
         try {
           ix->graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(ix->space_.get(), path);
           ix->graph_->setEf(static_cast<size_t>(o.ef_search));

@@ -64,7 +64,7 @@ class AnnIndex {
 
  private:
   AnnIndex() = default;
-  void Init(const models::FactorView& f, const AnnOptions& o);
+  void Init(const models::FactorView& f);
 
   uint32_t items_ = 0;
   int factors_ = 0;

@@ -122,7 +122,7 @@ class Candidates {
 class FullCandidates final : public Candidates {
  public:
   FullCandidates(const ModelBundle& b, std::vector<float> scores, std::span<const ItemIndex> recent)
-      : b_(b), scores_(std::move(scores)) {
+      : scores_(std::move(scores)) {
     for (ItemIndex r : recent) {
       std::vector<float> rel(scores_.size());
       if (b.model().ScoreRelated(r, rel)) related_.emplace(r, std::move(rel));
@@ -146,7 +146,6 @@ class FullCandidates final : public Candidates {
   }
 
  private:
-  const ModelBundle& b_;
   std::vector<float> scores_;
   std::unordered_map<ItemIndex, std::vector<float>> related_;
 };
@@ -308,12 +307,14 @@ Recommendation RecommendForUser(const ModelBundle& b, std::string_view user_id,
     explore = static_cast<size_t>(std::floor(static_cast<double>(o.num_results) * o.exploration));
   }
   // Cold items compete only through their reserved slots.
-  std::vector<ItemIndex> main_ex = ex;
+  std::vector<ItemIndex> with_cold;
   if (explore > 0) {
-    main_ex.insert(main_ex.end(), b.cold_items().begin(), b.cold_items().end());
-    std::sort(main_ex.begin(), main_ex.end());
-    main_ex.erase(std::unique(main_ex.begin(), main_ex.end()), main_ex.end());
+    with_cold = ex;
+    with_cold.insert(with_cold.end(), b.cold_items().begin(), b.cold_items().end());
+    std::sort(with_cold.begin(), with_cold.end());
+    with_cold.erase(std::unique(with_cold.begin(), with_cold.end()), with_cold.end());
   }
+  const std::vector<ItemIndex>& main_ex = explore > 0 ? with_cold : ex;
   const size_t needed = o.offset + o.num_results - explore;
   const Gate main_gate{o, main_ex};
 

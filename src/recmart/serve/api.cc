@@ -322,6 +322,9 @@ struct ApiServer::Impl {
   HttpResponse Recommendations(const HttpRequest& req);
   HttpResponse SimilarItems(const HttpRequest& req);
   HttpResponse Ranking(const HttpRequest& req);
+  // The answer as a response, logged as an impression when it succeeded.
+  HttpResponse Answered(std::string_view endpoint, const std::string& user,
+                        const StatusOr<Answer>& a);
   void Events(const HttpRequest& req, Responder respond, Clock::time_point t0, size_t ep);
   HttpResponse PutRecords(const HttpRequest& req, bool items);
   HttpResponse Reload();
@@ -367,31 +370,47 @@ void ApiServer::Impl::Handle(HttpRequest&& req, Responder respond) {
   return finish(JsonError(404, "no route " + p));
 }
 
+namespace {
+
+// The fields recommendations and similar items share: user, paging, the
+// filter, the exclude list and context. Defaults come from `r`.
+template <typename Request>
+Status ReadListFields(const Fields& f, Request* r) {
+  int64_t n = static_cast<int64_t>(r->num_results), offset = 0;
+  Status s = f.String("userId", &r->user_id);
+  if (s.ok()) s = f.Int("numResults", 1, static_cast<int64_t>(kMaxNumResults), &n);
+  if (s.ok()) s = f.Int("offset", 0, 10000, &offset);
+  if (s.ok()) s = f.String("filter", &r->filter);
+  if (s.ok()) s = f.FilterValues("filterValues", &r->filter_values);
+  if (s.ok()) s = f.StringList("exclude", 1000, &r->exclude);
+  if (s.ok() && f.Get("context") && !f.Get("context")->is_object()) {
+    s = f.Error("context", "expected an object");
+  }
+  r->num_results = static_cast<size_t>(n);
+  r->offset = static_cast<size_t>(offset);
+  return s;
+}
+
+}  // namespace
+
+HttpResponse ApiServer::Impl::Answered(std::string_view endpoint, const std::string& user,
+                                       const StatusOr<Answer>& a) {
+  if (!a.ok()) return FromStatus(a.status());
+  LogImpression(endpoint, user, *a);
+  return {200, "application/json", AnswerJson(*a)};
+}
+
 HttpResponse ApiServer::Impl::Recommendations(const HttpRequest& req) {
   StatusOr<json> body = req.method == "GET" ? QueryToJson(req.query) : ParseBody(req);
   if (!body.ok()) return FromStatus(body.status());
   Fields f(*body, "", static_cast<size_t>(options.serve.max_field_bytes));
   RecommendRequest r;
-  int64_t n = 25, offset = 0;
   Status s = f.Only({"userId", "numResults", "offset", "filter", "filterValues", "context",
                      "exclude", "exploration"});
-  if (s.ok()) s = f.String("userId", &r.user_id);
-  if (s.ok()) s = f.Int("numResults", 1, static_cast<int64_t>(kMaxNumResults), &n);
-  if (s.ok()) s = f.Int("offset", 0, 10000, &offset);
-  if (s.ok()) s = f.String("filter", &r.filter);
-  if (s.ok()) s = f.FilterValues("filterValues", &r.filter_values);
-  if (s.ok()) s = f.StringList("exclude", 1000, &r.exclude);
+  if (s.ok()) s = ReadListFields(f, &r);
   if (s.ok()) s = f.Number("exploration", 0.0, 1.0, &r.exploration);
-  if (s.ok() && f.Get("context") && !f.Get("context")->is_object()) {
-    s = f.Error("context", "expected an object");
-  }
   if (!s.ok()) return FromStatus(s);
-  r.num_results = static_cast<size_t>(n);
-  r.offset = static_cast<size_t>(offset);
-  StatusOr<Answer> a = rec->Recommend(r);
-  if (!a.ok()) return FromStatus(a.status());
-  LogImpression("recommendations", r.user_id, *a);
-  return {200, "application/json", AnswerJson(*a)};
+  return Answered("recommendations", r.user_id, rec->Recommend(r));
 }
 
 HttpResponse ApiServer::Impl::SimilarItems(const HttpRequest& req) {
@@ -399,23 +418,12 @@ HttpResponse ApiServer::Impl::SimilarItems(const HttpRequest& req) {
   if (!body.ok()) return FromStatus(body.status());
   Fields f(*body, "", static_cast<size_t>(options.serve.max_field_bytes));
   SimilarRequest r;
-  int64_t n = 10, offset = 0;
   Status s = f.Only(
       {"itemId", "userId", "numResults", "offset", "filter", "filterValues", "context", "exclude"});
   if (s.ok()) s = f.String("itemId", &r.item_id, /*required=*/true);
-  if (s.ok()) s = f.String("userId", &r.user_id);
-  if (s.ok()) s = f.Int("numResults", 1, static_cast<int64_t>(kMaxNumResults), &n);
-  if (s.ok()) s = f.Int("offset", 0, 10000, &offset);
-  if (s.ok()) s = f.String("filter", &r.filter);
-  if (s.ok()) s = f.FilterValues("filterValues", &r.filter_values);
-  if (s.ok()) s = f.StringList("exclude", 1000, &r.exclude);
+  if (s.ok()) s = ReadListFields(f, &r);
   if (!s.ok()) return FromStatus(s);
-  r.num_results = static_cast<size_t>(n);
-  r.offset = static_cast<size_t>(offset);
-  StatusOr<Answer> a = rec->Similar(r);
-  if (!a.ok()) return FromStatus(a.status());
-  LogImpression("similar-items", r.user_id, *a);
-  return {200, "application/json", AnswerJson(*a)};
+  return Answered("similar-items", r.user_id, rec->Similar(r));
 }
 
 HttpResponse ApiServer::Impl::Ranking(const HttpRequest& req) {
@@ -431,10 +439,7 @@ HttpResponse ApiServer::Impl::Ranking(const HttpRequest& req) {
   if (s.ok()) s = f.String("filter", &r.filter);
   if (s.ok()) s = f.FilterValues("filterValues", &r.filter_values);
   if (!s.ok()) return FromStatus(s);
-  StatusOr<Answer> a = rec->Rank(r);
-  if (!a.ok()) return FromStatus(a.status());
-  LogImpression("personalized-ranking", r.user_id, *a);
-  return {200, "application/json", AnswerJson(*a)};
+  return Answered("personalized-ranking", r.user_id, rec->Rank(r));
 }
 
 void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::time_point t0,

@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "recmart/common/json_text.h"
+
 namespace recmart::serve {
 
 namespace beast = boost::beast;
@@ -30,12 +32,9 @@ struct HttpServer::Impl {
 namespace {
 
 std::string ErrorBody(std::string_view message) {
-  std::string out = "{\"error\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"}";
+  std::string out = "{\"error\":";
+  AppendJsonString(message, &out);
+  return out + "}";
 }
 
 class Session : public std::enable_shared_from_this<Session> {

@@ -154,20 +154,31 @@ StatusOr<bool> Recommender::Refresh() {
   return true;
 }
 
-const ServedModel& Recommender::Choose(const ModelSet& set, std::string_view user_id,
-                                       std::string* variant) const {
-  if (!set.campaign) {
-    *variant = "live";
-    return *set.live;
+Recommender::Request Recommender::Begin(std::string_view user_id, Answer* a) const {
+  Request q;
+  q.set = models();
+  q.user_id = user_id;
+  if (q.set->campaign) {
+    const size_t v = abtest::AssignVariant(*q.set->campaign, user_id);
+    a->campaign = q.set->campaign->name;
+    a->variant = q.set->campaign->variants[v].name;
+    q.model = q.set->variants[v].get();
+  } else {
+    a->variant = "live";
+    q.model = q.set->live.get();
   }
-  const size_t v = abtest::AssignVariant(*set.campaign, user_id);
-  *variant = set.campaign->variants[v].name;
-  return *set.variants[v];
+  a->model_version = q.model->version;
+  if (!user_id.empty()) q.events = live_.UserEvents(user_id);
+  return q;
+}
+
+const ItemTable& Recommender::Items(Request& q) const {
+  if (!q.items) q.items = q.model->Items(live_.items());
+  return *q.items;
 }
 
 StatusOr<std::optional<filter::Result>> Recommender::BindFilter(
-    const std::string& name, const std::map<std::string, std::string>& values, const ServedModel& m,
-    const ItemTable& items, std::string_view user_id, const std::vector<LiveEvent>& events,
+    const std::string& name, const std::map<std::string, std::string>& values, Request& q,
     std::optional<uint32_t> current_item) const {
   if (name.empty()) {
     if (!values.empty()) {
@@ -179,14 +190,15 @@ StatusOr<std::optional<filter::Result>> Recommender::BindFilter(
   if (it == filters_.end()) {
     return Status::InvalidArgument("filter: no filter named '" + name + "'");
   }
+  const ItemTable& items = Items(q);
   // The user's history as the filter sees it: trained interactions by kind,
   // then live events (their own type and its canonical kind).
   std::vector<std::string> live_types;
   std::vector<std::pair<uint32_t, size_t>> live_rows;  // row, index into live_types
   std::vector<filter::HistoryEntry> history;
-  const engine::ModelBundle& b = *m.bundle;
-  if (!user_id.empty()) {
-    models::UserIndex u = b.users().Find(std::string(user_id));
+  const engine::ModelBundle& b = *q.model->bundle;
+  if (it->second.UsesInteractions() && !q.user_id.empty()) {
+    models::UserIndex u = b.users().Find(std::string(q.user_id));
     if (u != models::kUnknownIndex) {
       auto idx = b.history().RowIndices(u);
       auto kinds =
@@ -197,30 +209,31 @@ StatusOr<std::optional<filter::Result>> Recommender::BindFilter(
         }
       }
     }
-  }
-  for (const LiveEvent& e : events) {
-    int64_t row = items.Row(e.item);
-    if (row < 0) continue;
-    live_types.push_back(e.event_type);
-    live_rows.emplace_back(static_cast<uint32_t>(row), live_types.size() - 1);
-    std::string canonical = CanonicalKindName(e.event_type);
-    if (canonical != e.event_type && canonical != "other") {
-      live_types.push_back(std::move(canonical));
+    for (const LiveEvent& e : q.events) {
+      int64_t row = items.Row(e.item);
+      if (row < 0) continue;
+      live_types.push_back(e.event_type);
       live_rows.emplace_back(static_cast<uint32_t>(row), live_types.size() - 1);
+      std::string canonical = CanonicalKindName(e.event_type);
+      if (canonical != e.event_type && canonical != "other") {
+        live_types.push_back(std::move(canonical));
+        live_rows.emplace_back(static_cast<uint32_t>(row), live_types.size() - 1);
+      }
     }
+    for (const auto& [row, t] : live_rows) history.push_back({row, live_types[t]});
   }
-  for (const auto& [row, t] : live_rows) history.push_back({row, live_types[t]});
 
   UserTable users(live_.users());
   filter::Bindings bind;
   bind.values = &values;
   bind.current_item = current_item;
-  const int64_t user_row = user_id.empty() ? -1 : users.Row(user_id);
+  const int64_t user_row = q.user_id.empty() ? -1 : users.Row(q.user_id);
   if (user_row >= 0) {
     bind.current_user = &users;
     bind.current_user_row = static_cast<size_t>(user_row);
   }
-  StatusOr<filter::Result> r = filter::Evaluate(it->second, items, bind, history, m.bitmaps.get());
+  StatusOr<filter::Result> r =
+      filter::Evaluate(it->second, items, bind, history, &q.model->bitmaps);
   if (!r.ok()) return r.status();
   return std::optional<filter::Result>(std::move(*r));
 }
@@ -271,17 +284,11 @@ StatusOr<Answer> Recommender::Recommend(const RecommendRequest& r) const {
   if (r.num_results < 1 || r.num_results > kMaxNumResults) {
     return Status::InvalidArgument("numResults: expected 1 to " + std::to_string(kMaxNumResults));
   }
-  std::shared_ptr<const ModelSet> set = models();
   Answer a;
-  const ServedModel& m = Choose(*set, r.user_id, &a.variant);
-  a.model_version = m.version;
-  if (set->campaign) a.campaign = set->campaign->name;
-  const std::vector<LiveEvent> events =
-      r.user_id.empty() ? std::vector<LiveEvent>() : live_.UserEvents(r.user_id);
-  auto items = m.Items(live_.items());
-  ASSIGN_OR_RETURN(std::optional<filter::Result> f,
-                   BindFilter(r.filter, r.filter_values, m, *items, r.user_id, events, {}));
-  LiveHistory live = FromEvents(events, project_, options_.session_events);
+  Request q = Begin(r.user_id, &a);
+  ASSIGN_OR_RETURN(std::optional<filter::Result> f, BindFilter(r.filter, r.filter_values, q, {}));
+  LiveHistory live = FromEvents(q.events, project_, options_.session_events);
+  const ServedModel& m = *q.model;
 
   engine::RecommendOptions o;
   o.num_results = r.num_results;
@@ -302,26 +309,20 @@ StatusOr<Answer> Recommender::Similar(const SimilarRequest& r) const {
   if (r.num_results < 1 || r.num_results > kMaxNumResults) {
     return Status::InvalidArgument("numResults: expected 1 to " + std::to_string(kMaxNumResults));
   }
-  std::shared_ptr<const ModelSet> set = models();
   Answer a;
-  const ServedModel& m = Choose(*set, r.user_id, &a.variant);
-  a.model_version = m.version;
-  if (set->campaign) a.campaign = set->campaign->name;
-  auto items = m.Items(live_.items());
-  const int64_t row = items->Row(r.item_id);
+  Request q = Begin(r.user_id, &a);
+  const ItemTable& items = Items(q);
+  const int64_t row = items.Row(r.item_id);
   if (row < 0) return Status::NotFound("itemId: unknown item '" + r.item_id + "'");
-  const std::vector<LiveEvent> events =
-      r.user_id.empty() ? std::vector<LiveEvent>() : live_.UserEvents(r.user_id);
   ASSIGN_OR_RETURN(std::optional<filter::Result> f,
-                   BindFilter(r.filter, r.filter_values, m, *items, r.user_id, events,
-                              static_cast<uint32_t>(row)));
+                   BindFilter(r.filter, r.filter_values, q, static_cast<uint32_t>(row)));
   engine::RecommendOptions o;
   o.num_results = r.num_results;
   o.offset = r.offset;
   o.exclude = r.exclude;
   o.exclude_seen = !r.user_id.empty();
   if (f) o.allow = [&f](models::ItemIndex i) { return f->Allows(i); };
-  const engine::ModelBundle& b = *m.bundle;
+  const engine::ModelBundle& b = *q.model->bundle;
   if (static_cast<size_t>(row) < b.items().size()) {
     ASSIGN_OR_RETURN(engine::Recommendation rec, engine::RelatedItems(b, r.item_id, r.user_id, o));
     Fill(b, rec, &a);
@@ -330,9 +331,9 @@ StatusOr<Answer> Recommender::Similar(const SimilarRequest& r) const {
     // leaf category (then L2, L1) or brand, most popular first.
     const size_t n = b.items().size();
     auto same = [&](std::string_view field) {
-      std::string_view v = items->String(field, static_cast<size_t>(row));
+      std::string_view v = items.String(field, static_cast<size_t>(row));
       return std::function<bool(models::ItemIndex)>([&items, field, v](models::ItemIndex i) {
-        return !v.empty() && items->String(field, i) == v;
+        return !v.empty() && items.String(field, i) == v;
       });
     };
     std::vector<std::function<bool(models::ItemIndex)>> tiers = {
@@ -370,23 +371,16 @@ StatusOr<Answer> Recommender::Rank(const RankRequest& r) const {
     return Status::InvalidArgument("inputList: expected 1 to " +
                                    std::to_string(engine::kMaxRankItems) + " item ids");
   }
-  std::shared_ptr<const ModelSet> set = models();
   Answer a;
-  const ServedModel& m = Choose(*set, r.user_id, &a.variant);
-  a.model_version = m.version;
-  if (set->campaign) a.campaign = set->campaign->name;
-  const std::vector<LiveEvent> events =
-      r.user_id.empty() ? std::vector<LiveEvent>() : live_.UserEvents(r.user_id);
-  auto items = m.Items(live_.items());
-  ASSIGN_OR_RETURN(std::optional<filter::Result> f,
-                   BindFilter(r.filter, r.filter_values, m, *items, r.user_id, events, {}));
-  LiveHistory live = FromEvents(events, project_, options_.session_events);
+  Request q = Begin(r.user_id, &a);
+  ASSIGN_OR_RETURN(std::optional<filter::Result> f, BindFilter(r.filter, r.filter_values, q, {}));
+  LiveHistory live = FromEvents(q.events, project_, options_.session_events);
   ASSIGN_OR_RETURN(std::vector<engine::RankedItem> ranked,
-                   engine::RankItems(*m.bundle, r.user_id, r.input, live.extra));
+                   engine::RankItems(*q.model->bundle, r.user_id, r.input, live.extra));
   // Items the filter rejects keep their relative order, after the others.
   if (f) {
     std::stable_partition(ranked.begin(), ranked.end(), [&](const engine::RankedItem& it) {
-      const int64_t row = items->Row(it.item);
+      const int64_t row = q.items->Row(it.item);
       return row >= 0 && f->Allows(static_cast<uint32_t>(row));
     });
   }

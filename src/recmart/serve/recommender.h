@@ -38,7 +38,7 @@ inline constexpr size_t kMaxNumResults = 500;
 struct ServedModel {
   std::string version;
   std::shared_ptr<const engine::ModelBundle> bundle;
-  std::unique_ptr<filter::BitmapCache> bitmaps = std::make_unique<filter::BitmapCache>(256);
+  mutable filter::BitmapCache bitmaps{256};
 
   // The item table over this bundle and the given live records (cached for
   // the latest live version).
@@ -127,16 +127,26 @@ class Recommender {
 
  private:
   Recommender(config::Project project, RecommenderOptions options, engine::ModelRegistry registry);
-  // The model that answers `user_id`, and the variant name.
-  const ServedModel& Choose(const ModelSet& set, std::string_view user_id,
-                            std::string* variant) const;
+  // What every answer starts from: one model set for the whole request, the
+  // model that answers the user, the user's live events, and the item table
+  // (built only when a filter or a live-only item needs it).
+  struct Request {
+    std::shared_ptr<const ModelSet> set;  // keeps `model` alive
+    const ServedModel* model = nullptr;
+    std::string_view user_id;
+    std::vector<LiveEvent> events;
+    std::shared_ptr<const ItemTable> items;
+  };
+  // Picks the model for `user_id` (the campaign variant by a stable hash, or
+  // the live one) and fills the answer's version fields.
+  Request Begin(std::string_view user_id, Answer* a) const;
+  const ItemTable& Items(Request& q) const;
   StatusOr<std::shared_ptr<const ServedModel>> LoadVersion(const std::string& version,
                                                            const ModelSet* current) const;
   // Binds and evaluates a named filter for one request; nullopt without one.
   StatusOr<std::optional<filter::Result>> BindFilter(
-      const std::string& name, const std::map<std::string, std::string>& values,
-      const ServedModel& m, const ItemTable& items, std::string_view user_id,
-      const std::vector<LiveEvent>& events, std::optional<uint32_t> current_item) const;
+      const std::string& name, const std::map<std::string, std::string>& values, Request& q,
+      std::optional<uint32_t> current_item) const;
 
   config::Project project_;
   RecommenderOptions options_;

@@ -120,7 +120,7 @@ void SegmentLog::Append(std::string lines, std::function<void(const Status&)> do
       pending_ += lines;
       ++pending_lines_;
       if (done) waiters_.push_back(std::move(done));
-      cv_.notify_all();
+      cv_.notify_one();
       return;
     }
   }
@@ -131,7 +131,7 @@ void SegmentLog::WriterLoop() {
   std::string batch;
   std::vector<std::function<void(const Status&)>> callbacks;
   for (;;) {
-    bool rotate = false, closing = false;
+    bool closing = false;
     uint64_t lines = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -139,8 +139,8 @@ void SegmentLog::WriterLoop() {
           std::chrono::milliseconds(static_cast<int64_t>(o_.max_age_seconds * 1000));
       cv_.wait_for(lock,
                    std::min<std::chrono::milliseconds>(age_limit, std::chrono::milliseconds(1000)),
-                   [&] { return !pending_.empty() || closing_ || rotate_; });
-      if (!o_.durable && o_.flush_interval_ms > 0 && !closing_ && !rotate_) {
+                   [&] { return !pending_.empty() || closing_; });
+      if (!o_.durable && o_.flush_interval_ms > 0 && !closing_) {
         // Buffered logs: let a few more lines join the batch.
         lock.unlock();
         std::this_thread::sleep_for(
@@ -151,7 +151,6 @@ void SegmentLog::WriterLoop() {
       callbacks.swap(waiters_);
       lines = pending_lines_;
       pending_lines_ = 0;
-      rotate = rotate_;
       closing = closing_;
     }
     Status s;
@@ -183,30 +182,12 @@ void SegmentLog::WriterLoop() {
     const bool too_big = bytes_ >= o_.max_bytes;
     const bool too_old = fd_ >= 0 && bytes_ > 0 &&
                          NowMs() - opened_ms_ >= static_cast<int64_t>(o_.max_age_seconds * 1000);
-    if (rotate || closing || too_big || too_old) {
-      (void)SealSegment();
-      std::lock_guard<std::mutex> lock(mu_);
-      rotate_ = false;
-      cv_.notify_all();
-    }
+    if (closing || too_big || too_old) (void)SealSegment();
     if (closing) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (pending_.empty()) {
-        closed_ = true;
-        cv_.notify_all();
-        return;
-      }
+      if (pending_.empty()) return;
     }
   }
-}
-
-Status SegmentLog::Rotate() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (closing_) return Status::FailedPrecondition("the log is closed");
-  rotate_ = true;
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return !rotate_ || closed_; });
-  return Status::OK();
 }
 
 void SegmentLog::Close() {

@@ -52,8 +52,6 @@ class SegmentLog {
   // Writes everything queued and seals the open segment. Appends after
   // Close fail with FailedPrecondition.
   void Close();
-  // Seals the open segment now (tests; `recmart serve` on SIGHUP).
-  Status Rotate();
 
   // Append calls whose lines are written (and synced when durable).
   uint64_t lines_written() const;
@@ -77,7 +75,7 @@ class SegmentLog {
   std::string pending_;
   std::vector<std::function<void(const Status&)>> waiters_;
   uint64_t pending_lines_ = 0;
-  bool closing_ = false, closed_ = false, rotate_ = false;
+  bool closing_ = false;
   uint64_t lines_written_ = 0, syncs_ = 0;
   std::thread writer_;
 };
