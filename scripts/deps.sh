@@ -9,11 +9,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian packages. Keep this list in sync with CMakeLists.txt find_package calls.
 PKGS=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev sqlite3 zlib1g-dev libzstd-dev libxxhash-dev
+  libsqlite3-dev sqlite3 libpq-dev postgresql zlib1g-dev libzstd-dev libxxhash-dev
   nlohmann-json3-dev libsimdjson-dev libeigen3-dev libtbb-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libboost1.74-dev libhnswlib-dev wrk curl
+  libboost1.74-dev libhnswlib-dev liblmdb-dev wrk curl
   clang-format clang-tidy
+  clang-14 libclang-rt-14-dev   # scripts/fuzz.sh: clang and libFuzzer
 )
 missing=()
 for p in "${PKGS[@]}"; do

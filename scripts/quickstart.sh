@@ -8,9 +8,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/build/recmart"
 proj="$root/examples/online-retail/recmart.toml"
 "$bin" validate "$proj"
-"$bin" crawl "$proj"
-"$bin" etl "$proj"
-"$bin" report "$proj"
+# The main job: the whole workflow (crawl → datasets → train → evaluate →
+# promote → notify), recorded in the catalog; run it again and it finds
+# nothing new and does no work.
+"$bin" pipeline run -p "$proj"
 "$bin" sql "$proj" "SELECT event_date, count(*) AS events, count(DISTINCT USER_ID) AS users, round(sum(EVENT_VALUE), 2) AS revenue FROM interactions GROUP BY event_date ORDER BY event_date DESC LIMIT 5"
-"$bin" train -p "$proj" --recipe als
-"$bin" recommend -p "$proj" --user 12347 -n 5
+for user in 12347 14911 17841; do
+  echo "recommendations for customer $user:"
+  "$bin" recommend -p "$proj" --user "$user" -n 5
+done
+echo "the live model and its held-out metrics:"
+"$bin" models show -p "$proj" live

@@ -12,4 +12,6 @@ status=0
 (cd "$root/build" && ctest --output-on-failure -j "$(nproc)") || status=1
 (cd "$root/build-asan" && ctest --output-on-failure -j "$(nproc)" -LE no-asan) || status=1
 "$root/scripts/lint.sh" --check || status=1
+# A short libFuzzer run of every parser of outside input (clang, ASan+UBSan).
+"$root/scripts/fuzz.sh" "${RECMART_FUZZ_SECONDS:-20}" || status=1
 exit $status

@@ -27,6 +27,27 @@ run_status() {
 }
 # One scalar from the lake.
 sql1() { "$RECMART" sql -q -p "$1" -f csv "$2" | tail -n +2; }
+# lake_fingerprint DIR: a content checksum per table of DIR/recmart.toml's lake,
+# independent of file layout and run ids, and whether disk and manifest agree.
+lake_fingerprint() {
+  local p="$1/recmart.toml"
+  for q in \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM interactions t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM interaction_matrix t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM items t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM users t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM daily_item_stats t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM (SELECT * EXCLUDE (RUN_ID) FROM user_item_daily) t" \
+    "SELECT count(*), sum(hash(t)::HUGEINT) FROM (SELECT * EXCLUDE (RUN_ID, ingest_date) FROM quarantine) t"; do
+    "$RECMART" sql -q -p "$p" -f csv "$q" | tail -n +2
+  done
+  # Every Parquet file on disk is live in the manifest, and nothing is staged.
+  find "$1/lake" -name '*.parquet' -not -path '*/_staging/*' | sed "s|$1/lake/||" | sort > "$WORK/disk"
+  sqlite3 "$1/lake/_recmart/catalog.db" "SELECT path FROM lake_files WHERE state = 'live' ORDER BY path" > "$WORK/manifest"
+  cmp -s "$WORK/disk" "$WORK/manifest" && echo "manifest=disk" || echo "manifest!=disk"
+  [ -d "$1/lake/_staging" ] && echo "staging left" || true
+}
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

@@ -47,6 +47,17 @@ CREATE TABLE IF NOT EXISTS lake_files (
   rows INTEGER NOT NULL, bytes INTEGER NOT NULL, run_id INTEGER NOT NULL,
   state TEXT NOT NULL);  -- live | garbage
 CREATE INDEX IF NOT EXISTS lake_files_table ON lake_files (table_name, state);
+CREATE TABLE IF NOT EXISTS workflow_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, trigger TEXT NOT NULL, state TEXT NOT NULL,
+  started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL DEFAULT 0,
+  params_file TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS workflow_jobs (
+  run_id INTEGER NOT NULL, position INTEGER NOT NULL, job TEXT NOT NULL, type TEXT NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL, started_ms INTEGER NOT NULL,
+  finished_ms INTEGER NOT NULL, rows_in INTEGER NOT NULL, rows_out INTEGER NOT NULL,
+  metrics_json TEXT NOT NULL, output_json TEXT NOT NULL, error TEXT NOT NULL,
+  PRIMARY KEY (run_id, job));
 CREATE TABLE IF NOT EXISTS pending_moves (
   run_id INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (run_id, src));
 )sql";

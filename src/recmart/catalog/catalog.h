@@ -123,6 +123,38 @@ struct RunCommit {
   std::string stats_json;
 };
 
+// One job of a pipeline run (recmart pipeline). States: pending, running,
+// succeeded, failed, skipped (nothing to do, or a dependency did not
+// succeed), cancelled.
+struct WorkflowJobRecord {
+  int64_t run_id = 0;
+  std::string job;
+  std::string type;
+  std::string state = "pending";
+  int attempts = 0;
+  int64_t started_ms = 0;   // epoch milliseconds of the last attempt's start; 0 = never
+  int64_t finished_ms = 0;  // 0 while not finished
+  uint64_t rows_in = 0;
+  uint64_t rows_out = 0;
+  std::string metrics_json;  // "" or a JSON object
+  std::string output_json;   // "" or a JSON object the later jobs of the run read
+  std::string error;         // why it failed or was skipped
+};
+
+// One pipeline run. States: running, succeeded, failed. `outcome` says what
+// the run achieved ("promoted v3", "kept v2: ...", "up to date").
+struct WorkflowRunRecord {
+  int64_t id = 0;
+  std::string trigger;  // "manual", "cron 0 3 * * *", "files", "params <file>", ...
+  std::string state;
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  std::string params_file;  // training params of this run ("" = the workflow's)
+  std::string outcome;
+  std::string error;
+  std::vector<WorkflowJobRecord> jobs;  // in the workflow's order (GetWorkflowRun only)
+};
+
 class Catalog {
  public:
   // Opens or creates the catalog file and migrates its schema.
@@ -165,6 +197,20 @@ class Catalog {
   StatusOr<std::vector<PendingMove>> PendingMoves();
   // Runs left "running" by a killed process: marked failed.
   Status AbandonRunningRuns();
+
+  // ---- pipeline runs (recmart pipeline / scheduler)
+  // Records a new run in state "running" with its jobs pending; returns its id.
+  StatusOr<int64_t> BeginWorkflowRun(const std::string& trigger, const std::string& params_file,
+                                     const std::vector<WorkflowJobRecord>& jobs);
+  // Replaces one job's record (by run_id and job).
+  Status UpdateWorkflowJob(const WorkflowJobRecord& job);
+  // Sets the run's state, outcome and error; a finished state stamps finished_ms.
+  Status SetWorkflowRunState(int64_t run_id, const std::string& state, const std::string& outcome,
+                             const std::string& error);
+  // Most recent first, without their jobs.
+  StatusOr<std::vector<WorkflowRunRecord>> ListWorkflowRuns(int limit);
+  // With its jobs; nullopt when there is no such run.
+  StatusOr<std::optional<WorkflowRunRecord>> GetWorkflowRun(int64_t run_id);
 
   // ---- manifest
   StatusOr<std::vector<LakeFile>> LiveFiles(const std::string& table);

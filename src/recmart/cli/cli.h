@@ -59,5 +59,11 @@ void RegisterRank(CLI::App& app, Context& ctx);
 void RegisterBatchRecommend(CLI::App& app, Context& ctx);
 void RegisterServe(CLI::App& app, Context& ctx);
 void RegisterAbtest(CLI::App& app, Context& ctx);
+void RegisterFeatures(CLI::App& app, Context& ctx);  // cmd_features.cc
+void RegisterMatch(CLI::App& app, Context& ctx);     // cmd_match.cc
+// export personalize / import personalize (cmd_export.cc)
+void RegisterExport(CLI::App& app, Context& ctx);
+void RegisterImport(CLI::App& app, Context& ctx);
+void RegisterPipeline(CLI::App& app, Context& ctx);
 
 }  // namespace recmart::cli

@@ -62,6 +62,7 @@ void RegisterServe(CLI::App& app, Context& ctx) {
       if (!a->host.empty()) ao.serve.host = a->host;
       if (a->threads >= 0) ao.serve.threads = a->threads;
       ao.project_dir = p->dir;
+      ao.features = p->features;
       ao.port = a->port;
       const std::string version = (*rec)->models()->live->version;
       StatusOr<std::unique_ptr<serve::ApiServer>> server =

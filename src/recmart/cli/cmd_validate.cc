@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 
 #include "recmart/cli/cli.h"
@@ -19,6 +20,13 @@ void RegisterValidate(CLI::App& app, Context& ctx) {
       if (!p) return kExitUsage;
       // Every source must match at least one file.
       for (const auto& s : p->sources) {
+        // A database is checked when `etl` or `crawl` connects; a SQLite file must exist.
+        if (s.type == config::SourceType::kSqlite &&
+            !std::filesystem::exists(s.database.connection))
+          return ReportError(Status::NotFound(p->file + ": sources." + s.name +
+                                              ".connection: no SQLite database at " +
+                                              s.database.connection));
+        if (s.type != config::SourceType::kFile) continue;
         StatusOr<std::vector<std::string>> files = etl::SourceFiles(*p, s);
         if (!files.ok()) return ReportError(files.status());
         if (files->empty()) {

@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
   RegisterBatchRecommend(app, ctx);
   RegisterServe(app, ctx);
   RegisterAbtest(app, ctx);
+  RegisterFeatures(app, ctx);
+  RegisterMatch(app, ctx);
+  RegisterExport(app, ctx);
+  RegisterImport(app, ctx);
+  RegisterPipeline(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

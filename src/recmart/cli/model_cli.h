@@ -13,22 +13,15 @@
 #include "recmart/engine/recommend.h"
 #include "recmart/engine/registry.h"
 #include "recmart/models/model.h"
+#include "recmart/training/recipe_run.h"
 
 namespace recmart::cli {
 
 // The registry of `project`: <project dir>/models.
 StatusOr<engine::ModelRegistry> OpenRegistry(const config::Project& project);
 
-// A parameters file: either a JSON object of the recipe's parameters, or
-// {"recipe": NAME, "params": {...}, "tune": {...}} (what `recmart tune`
-// writes). Fills `recipe` from the file when it is empty and the file names
-// one; a recipe given on the command line must agree with the file's.
-struct ParamsFile {
-  std::string recipe;
-  nlohmann::json params = nlohmann::json::object();
-  nlohmann::json tune;  // null when absent
-};
-StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& recipe);
+using training::ParamsFile;
+using training::ReadParamsFile;
 
 // Threads and seed options shared by train, evaluate and tune.
 struct TrainFlags {

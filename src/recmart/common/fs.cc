@@ -216,7 +216,15 @@ FileLock::~FileLock() {
 
 void CrashPoint(const char* point) {
   const char* at = std::getenv("RECMART_CRASH_AT");
-  if (at && std::strcmp(at, point) == 0) ::kill(::getpid(), SIGKILL);
+  if (!at || std::strcmp(at, point) != 0) return;
+  // With RECMART_CRASH_ONCE=<marker file>, only the first process to reach
+  // the point dies (it creates the marker), so a restarted run gets past it.
+  if (const char* once = std::getenv("RECMART_CRASH_ONCE")) {
+    int fd = ::open(once, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    ::close(fd);
+  }
+  ::kill(::getpid(), SIGKILL);
 }
 
 bool FaultInjected(const char* fault) {

@@ -74,7 +74,9 @@ class FileLock {
 // `point`, the process kills itself with SIGKILL right here, as a power cut or
 // an OOM kill would. Used by tests/cli/crash_test.sh to prove that a run killed
 // at each step of the commit protocol leaves the last good state. A no-op
-// otherwise (one getenv).
+// otherwise (one getenv). With RECMART_CRASH_ONCE=<file> too, only the first
+// process to reach the point dies (the marker file records it), so that the
+// restarted run gets past it.
 void CrashPoint(const char* point);
 
 // Fault-injection hook for tests: true when RECMART_FAULT equals `fault`.

@@ -3,13 +3,17 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "recmart/common/fs.h"
 #include "recmart/config/project_template.h"
+#include "recmart/matching/id_rules.h"
 
 namespace recmart::config {
 namespace {
@@ -188,6 +192,72 @@ bool Contains(const auto& range, std::string_view v) {
   return std::find(std::begin(range), std::end(range), v) != std::end(range);
 }
 
+bool IsEnvName(std::string_view s) {
+  return !s.empty() && !(s[0] >= '0' && s[0] <= '9') && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// type = "postgres" | "sqlite". The rows are extracted as JSON lines (etl/extract),
+// so the reader options are fixed; `path` is filled in by ParseProject.
+Status ParseDatabaseSource(TableReader& r, SourceConfig* src) {
+  const std::string type(SourceTypeName(src->type));
+  for (const char* key : {"path", "format", "compression", "csv"}) {
+    if (const toml::node* n = r.Get(key)) {
+      return r.Error(n, key,
+                     "not used with type = \"" + type +
+                         "\" (rows are read from the database; set connection and table or query)");
+    }
+  }
+  DatabaseSourceConfig& db = src->database;
+  RETURN_IF_ERROR(r.String("connection", &db.connection, /*required=*/true));
+  if (src->type == SourceType::kPostgres) {
+    std::string lower = db.connection;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const bool uri = lower.starts_with("postgres://") || lower.starts_with("postgresql://");
+    const size_t at = lower.find('@');
+    // conninfo keyword (password = ...) or URI parameter (?password=...).
+    static const std::regex kPasswordKey(R"((^|\s)password\s*=|[?&]password=)");
+    if (std::regex_search(lower, kPasswordKey) ||
+        (uri && at != std::string::npos &&
+         lower.substr(0, at).find(':', lower.find("://") + 3) != std::string::npos)) {
+      // Never quote the value: it holds a secret.
+      return r.Error(r.Get("connection"), "connection",
+                     "must not contain a password; name the environment variable holding it in "
+                     "password_env");
+    }
+  }
+  RETURN_IF_ERROR(r.String("user_env", &db.user_env));
+  RETURN_IF_ERROR(r.String("password_env", &db.password_env));
+  for (const char* key : {"user_env", "password_env"}) {
+    const std::string& v = std::string_view(key) == "user_env" ? db.user_env : db.password_env;
+    if (r.Get(key) && !IsEnvName(v)) {
+      return r.Error(r.Get(key), key,
+                     "expected the name of an environment variable (letters, digits, '_')");
+    }
+  }
+  if (src->type == SourceType::kSqlite && (!db.user_env.empty() || !db.password_env.empty())) {
+    return r.Error(r.Get(db.user_env.empty() ? "password_env" : "user_env"),
+                   db.user_env.empty() ? "password_env" : "user_env",
+                   "SQLite databases have no credentials");
+  }
+  RETURN_IF_ERROR(r.String("table", &db.table));
+  RETURN_IF_ERROR(r.String("query", &db.query));
+  if (db.table.empty() == db.query.empty()) {
+    return r.Error(r.Get("query") ? r.Get("query") : r.Get("table"),
+                   db.table.empty() ? "table" : "query", "expected exactly one of table or query");
+  }
+  RETURN_IF_ERROR(r.String("incremental_column", &db.incremental_column));
+  if (r.Get("incremental_column") && db.incremental_column.empty()) {
+    return r.Error(r.Get("incremental_column"), "incremental_column", "expected a column name");
+  }
+  RETURN_IF_ERROR(r.Int("batch_rows", 1, 10000000, &db.batch_rows));
+  src->reader.format = ingest::Format::kJsonl;
+  src->reader.compression = ingest::Compression::kNone;
+  return Status::OK();
+}
+
 Status ParseSource(const toml::table& t, size_t index, const std::string& file, SourceConfig* src) {
   TableReader r(t, "sources[" + std::to_string(index) + "]", file);
   RETURN_IF_ERROR(r.String("name", &src->name, /*required=*/true));
@@ -201,17 +271,23 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file, 
                    "required key is missing (expected one of events, transactions, items, users)");
   RETURN_IF_ERROR(r.Choice("kind", {"events", "transactions", "items", "users"}, &kind));
   src->kind = static_cast<SourceKind>(kind);
-  RETURN_IF_ERROR(r.String("path", &src->path, /*required=*/true));
-
-  int format = -1;
-  if (!r.Get("format"))
-    return r.Error(nullptr, "format",
-                   "required key is missing (expected one of csv, tsv, jsonl, parquet)");
-  RETURN_IF_ERROR(r.Choice("format", {"csv", "tsv", "jsonl", "parquet"}, &format));
-  src->reader.format = static_cast<ingest::Format>(format);
-  int compression = 0;
-  RETURN_IF_ERROR(r.Choice("compression", {"auto", "none", "gzip", "zstd"}, &compression));
-  src->reader.compression = static_cast<ingest::Compression>(compression);
+  int type = 0;
+  RETURN_IF_ERROR(r.Choice("type", {"file", "postgres", "sqlite"}, &type));
+  src->type = static_cast<SourceType>(type);
+  if (src->type == SourceType::kFile) {
+    RETURN_IF_ERROR(r.String("path", &src->path, /*required=*/true));
+    int format = -1;
+    if (!r.Get("format"))
+      return r.Error(nullptr, "format",
+                     "required key is missing (expected one of csv, tsv, jsonl, parquet)");
+    RETURN_IF_ERROR(r.Choice("format", {"csv", "tsv", "jsonl", "parquet"}, &format));
+    src->reader.format = static_cast<ingest::Format>(format);
+    int compression = 0;
+    RETURN_IF_ERROR(r.Choice("compression", {"auto", "none", "gzip", "zstd"}, &compression));
+    src->reader.compression = static_cast<ingest::Compression>(compression);
+  } else {
+    RETURN_IF_ERROR(ParseDatabaseSource(r, src));
+  }
   int policy = 0;
   RETURN_IF_ERROR(r.Choice("on_schema_change", {"log", "update", "fail"}, &policy));
   src->on_schema_change = static_cast<SchemaChangePolicy>(policy);
@@ -338,6 +414,13 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file, 
                    "fields in [columns] instead");
   }
 
+  // item id normalisation
+  RETURN_IF_ERROR(r.StringList("item_id_rules", &src->item_id_rules));
+  if (StatusOr<std::vector<matching::IdRule>> rules = matching::ParseIdRules(src->item_id_rules);
+      !rules.ok()) {
+    return r.Error(r.Get("item_id_rules"), "item_id_rules", rules.status().message());
+  }
+
   // transaction rules
   if (const toml::node* rules = r.Get("rules")) {
     if (!rules->is_table()) return r.Error(rules, "rules", "expected a table");
@@ -392,6 +475,18 @@ std::string_view SourceKindName(SourceKind k) {
       return "items";
     case SourceKind::kUsers:
       return "users";
+  }
+  return "?";
+}
+
+std::string_view SourceTypeName(SourceType t) {
+  switch (t) {
+    case SourceType::kFile:
+      return "file";
+    case SourceType::kPostgres:
+      return "postgres";
+    case SourceType::kSqlite:
+      return "sqlite";
   }
   return "?";
 }
@@ -503,6 +598,340 @@ Status ParseServe(TableReader& r, const std::string& file, Project* p) {
   return Status::OK();
 }
 
+const WorkflowJobConfig* WorkflowConfig::FindJob(std::string_view name) const {
+  for (const auto& j : jobs) {
+    if (j.name == name) return &j;
+  }
+  return nullptr;
+}
+
+std::vector<WorkflowJobConfig> DefaultWorkflowJobs() {
+  auto job = [](std::string name, std::string type, std::vector<std::string> after,
+                std::vector<std::string> kinds = {}) {
+    WorkflowJobConfig j;
+    j.name = std::move(name);
+    j.type = std::move(type);
+    j.after = std::move(after);
+    j.kinds = std::move(kinds);
+    return j;
+  };
+  return {job("crawl", "crawl", {}),
+          job("clear_export", "clear_export", {"crawl"}),
+          job("interactions", "dataset", {"clear_export"}, {"events", "transactions"}),
+          job("items", "dataset", {"clear_export"}, {"items"}),
+          job("users", "dataset", {"clear_export"}, {"users"}),
+          job("features", "features", {"interactions", "items", "users"}),
+          job("train", "train", {"features"}),
+          job("evaluate", "evaluate", {"train"}),
+          job("promote", "promote", {"evaluate"}),
+          job("notify", "notify", {"promote"})};
+}
+
+namespace {
+
+// Unknown jobs in `after` and cycles, each as one line naming the job.
+Status CheckWorkflowGraph(const std::vector<WorkflowJobConfig>& jobs, TableReader& r) {
+  std::map<std::string, const WorkflowJobConfig*> by_name;
+  for (const auto& j : jobs) by_name[j.name] = &j;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    for (const std::string& dep : jobs[i].after) {
+      if (!by_name.count(dep)) {
+        return r.Error(
+            r.Get("jobs"), "jobs[" + std::to_string(i) + "].after",
+            "unknown job " + Quote(dep) + " (jobs: " +
+                [&] {
+                  std::string names;
+                  for (const auto& j : jobs) names += (names.empty() ? "" : ", ") + j.name;
+                  return names;
+                }() +
+                ")");
+      }
+      if (dep == jobs[i].name)
+        return r.Error(r.Get("jobs"), "jobs[" + std::to_string(i) + "].after",
+                       "job " + Quote(dep) + " depends on itself");
+    }
+  }
+  // Depth-first search; a grey node met again closes a cycle.
+  std::map<std::string, int> color;  // 0 white, 1 grey, 2 black
+  std::vector<std::string> stack;
+  std::string cycle;
+  std::function<bool(const std::string&)> visit = [&](const std::string& n) {
+    color[n] = 1;
+    stack.push_back(n);
+    for (const std::string& dep : by_name[n]->after) {
+      if (color[dep] == 1) {
+        auto it = std::find(stack.begin(), stack.end(), dep);
+        for (; it != stack.end(); ++it) cycle += *it + " -> ";
+        cycle += dep;
+        return true;
+      }
+      if (color[dep] == 0 && visit(dep)) return true;
+    }
+    stack.pop_back();
+    color[n] = 2;
+    return false;
+  };
+  for (const auto& j : jobs) {
+    if (color[j.name] == 0 && visit(j.name)) {
+      return r.Error(r.Get("jobs"), "jobs", "the jobs' dependencies form a cycle: " + cycle);
+    }
+  }
+  return Status::OK();
+}
+
+Status ParseWorkflow(TableReader& root, const std::string& file, Project* p) {
+  WorkflowConfig& w = p->workflow;
+  const toml::node* n = root.Get("workflow");
+  if (n && !n->is_table()) return root.Error(n, "workflow", "expected a table");
+  if (!n) {
+    w.jobs = DefaultWorkflowJobs();
+    w.export_dir = ResolvePath(p->dir, w.export_dir);
+    return Status::OK();
+  }
+  TableReader r(*n->as_table(), "workflow", file);
+  int64_t parallel = w.parallel, retries = w.retries;
+  RETURN_IF_ERROR(r.Int("parallel", 1, 64, &parallel));
+  RETURN_IF_ERROR(r.Int("retries", 0, 100, &retries));
+  w.parallel = static_cast<int>(parallel);
+  w.retries = static_cast<int>(retries);
+  RETURN_IF_ERROR(r.String("params", &w.params));
+  if (!w.params.empty()) w.params = ResolvePath(p->dir, w.params);
+  RETURN_IF_ERROR(r.String("recipe", &w.recipe));
+  RETURN_IF_ERROR(r.String("split", &w.split));
+  RETURN_IF_ERROR(r.String("metric", &w.metric));
+  if (w.metric.find('@') == std::string::npos)
+    return r.Error(r.Get("metric"), "metric", "expected a metric at a cut-off, e.g. \"ndcg@10\"");
+  RETURN_IF_ERROR(r.Double("min_improvement", -1, 1, &w.min_improvement));
+  RETURN_IF_ERROR(r.String("export_dir", &w.export_dir));
+  if (w.export_dir.empty())
+    return r.Error(r.Get("export_dir"), "export_dir", "expected a non-empty path");
+  w.export_dir = ResolvePath(p->dir, w.export_dir);
+  RETURN_IF_ERROR(r.Int("seed", 0, INT64_MAX, &w.seed));
+
+  if (const toml::node* nn = r.Get("notify")) {
+    if (!nn->is_table()) return r.Error(nn, "notify", "expected a table");
+    TableReader nr(*nn->as_table(), "workflow.notify", file);
+    RETURN_IF_ERROR(nr.String("command", &w.notify.command));
+    RETURN_IF_ERROR(nr.String("url", &w.notify.url));
+    if (!w.notify.url.empty() && w.notify.url.rfind("http://", 0) != 0)
+      return nr.Error(nr.Get("url"), "url", "expected an http://host:port/path URL");
+    if (nr.Get("on")) {
+      w.notify.on.clear();
+      RETURN_IF_ERROR(nr.StringList("on", &w.notify.on));
+      for (const std::string& e : w.notify.on) {
+        if (e != "success" && e != "failure" && e != "refused")
+          return nr.Error(
+              nr.Get("on"), "on",
+              "expected a list of \"success\", \"failure\", \"refused\"; got " + Quote(e));
+      }
+    }
+    RETURN_IF_ERROR(nr.Double("timeout_seconds", 0.1, 3600, &w.notify.timeout_seconds));
+    RETURN_IF_ERROR(nr.CheckNoUnknownKeys());
+  }
+  if (const toml::node* tn = r.Get("triggers")) {
+    if (!tn->is_table()) return r.Error(tn, "triggers", "expected a table");
+    TableReader tr(*tn->as_table(), "workflow.triggers", file);
+    RETURN_IF_ERROR(tr.StringList("cron", &w.triggers.cron));
+    RETURN_IF_ERROR(tr.Bool("new_files", &w.triggers.new_files));
+    RETURN_IF_ERROR(tr.String("params_dir", &w.triggers.params_dir));
+    if (!w.triggers.params_dir.empty())
+      w.triggers.params_dir = ResolvePath(p->dir, w.triggers.params_dir);
+    RETURN_IF_ERROR(tr.Double("poll_seconds", 0.05, 86400, &w.triggers.poll_seconds));
+    RETURN_IF_ERROR(tr.CheckNoUnknownKeys());
+  }
+
+  static const std::vector<std::string> kTypes = {"crawl",    "clear_export", "dataset",
+                                                  "features", "train",        "evaluate",
+                                                  "promote",  "notify",       "command"};
+  const toml::node* jn = r.Get("jobs");
+  if (!jn) {
+    w.jobs = DefaultWorkflowJobs();
+  } else {
+    if (!jn->is_array_of_tables()) return r.Error(jn, "jobs", "expected [[workflow.jobs]] tables");
+    size_t i = 0;
+    std::set<std::string> names;
+    for (const auto& node : *jn->as_array()) {
+      TableReader jr(*node.as_table(), "workflow.jobs[" + std::to_string(i++) + "]", file);
+      WorkflowJobConfig j;
+      RETURN_IF_ERROR(jr.String("name", &j.name, /*required=*/true));
+      if (!ValidName(j.name))
+        return jr.Error(jr.Get("name"), "name", "expected letters, digits, '-' or '_'");
+      if (!names.insert(j.name).second)
+        return jr.Error(jr.Get("name"), "name", "duplicate job name " + Quote(j.name));
+      int type = -1;
+      RETURN_IF_ERROR(jr.Choice("type", kTypes, &type));
+      if (type < 0) {
+        // The type defaults to the name when the name is a type ("train").
+        auto it = std::find(kTypes.begin(), kTypes.end(), j.name);
+        if (it == kTypes.end() || *it == "dataset" || *it == "command")
+          return jr.Error(nullptr, "type",
+                          "required key is missing (expected one of " + JoinQuoted(kTypes) + ")");
+        type = static_cast<int>(it - kTypes.begin());
+      }
+      j.type = kTypes[type];
+      RETURN_IF_ERROR(jr.StringList("after", &j.after));
+      RETURN_IF_ERROR(jr.StringList("kinds", &j.kinds));
+      for (const std::string& k : j.kinds) {
+        if (k != "events" && k != "transactions" && k != "items" && k != "users")
+          return jr.Error(
+              jr.Get("kinds"), "kinds",
+              "expected source kinds (events, transactions, items, users); got " + Quote(k));
+      }
+      if (j.type == "dataset" && j.kinds.empty())
+        return jr.Error(jr.Get("kinds"), "kinds",
+                        "a dataset job needs the source kinds it loads, e.g. [\"items\"]");
+      if (j.type != "dataset" && !j.kinds.empty())
+        return jr.Error(jr.Get("kinds"), "kinds", "only dataset jobs take kinds");
+      RETURN_IF_ERROR(jr.String("command", &j.command));
+      if (j.type == "command" && j.command.empty())
+        return jr.Error(jr.Get("command"), "command", "a command job needs a non-empty command");
+      if (j.type != "command" && !j.command.empty())
+        return jr.Error(jr.Get("command"), "command", "only command jobs take a command");
+      int64_t jretries = w.retries;
+      RETURN_IF_ERROR(jr.Int("retries", 0, 100, &jretries));
+      j.retries = static_cast<int>(jretries);
+      RETURN_IF_ERROR(jr.Double("retry_backoff_seconds", 0, 3600, &j.retry_backoff_seconds));
+      RETURN_IF_ERROR(jr.Double("timeout_seconds", 0, 7 * 86400, &j.timeout_seconds));
+      RETURN_IF_ERROR(jr.CheckNoUnknownKeys());
+      w.jobs.push_back(std::move(j));
+    }
+    if (w.jobs.empty()) return r.Error(jn, "jobs", "expected at least one job");
+    RETURN_IF_ERROR(CheckWorkflowGraph(w.jobs, r));
+  }
+  for (auto& j : w.jobs) {
+    if (!jn) j.retries = w.retries;
+  }
+  return r.CheckNoUnknownKeys();
+}
+
+}  // namespace
+
+// [matching]. REQUIRES: p->sources parsed (names are checked against them).
+Status ParseMatching(TableReader& r, const std::string& file, Project* p) {
+  const toml::node* n = r.Get("matching");
+  if (!n) return Status::OK();
+  if (!n->is_table()) return r.Error(n, "matching", "expected a table");
+  TableReader mr(*n->as_table(), "matching", file);
+  MatchingOptions& m = p->matching;
+  RETURN_IF_ERROR(mr.String("reference_source", &m.reference_source, /*required=*/true));
+  RETURN_IF_ERROR(mr.StringList("title_sources", &m.title_sources));
+  RETURN_IF_ERROR(mr.Double("threshold", 0, 1, &m.threshold));
+  RETURN_IF_ERROR(mr.Double("margin", 0, 1, &m.margin));
+  RETURN_IF_ERROR(mr.CheckNoUnknownKeys());
+  const SourceConfig* ref = p->FindSource(m.reference_source);
+  if (!ref || ref->kind != SourceKind::kItems || !ref->columns.count("TITLE")) {
+    return mr.Error(mr.Get("reference_source"), "reference_source",
+                    "expected the name of a kind = \"items\" source with TITLE mapped; got " +
+                        Quote(m.reference_source));
+  }
+  for (const std::string& name : m.title_sources) {
+    const SourceConfig* s = p->FindSource(name);
+    bool has_title = s && (s->columns.count("TITLE") || s->item_columns.count("TITLE"));
+    if (!has_title || name == m.reference_source) {
+      return mr.Error(mr.Get("title_sources"), "title_sources",
+                      "expected names of sources (other than the reference) with TITLE mapped "
+                      "in columns or item_columns; got " +
+                          Quote(name));
+    }
+  }
+  return Status::OK();
+}
+
+std::string_view FeatureGroupName(FeatureGroup g) {
+  switch (g) {
+    case FeatureGroup::kUser:
+      return "user";
+    case FeatureGroup::kItem:
+      return "item";
+    case FeatureGroup::kUserItem:
+      return "user_item";
+  }
+  return "?";
+}
+
+std::vector<std::string_view> FeatureVocabulary(FeatureGroup g) {
+  switch (g) {
+    case FeatureGroup::kUser:
+      return {"recency_days",         "frequency",    "monetary", "events",
+              "favourite_categories", "average_price"};
+    case FeatureGroup::kItem:
+      return {"popularity", "conversion", "price_band", "age_days", "events"};
+    case FeatureGroup::kUserItem:
+      return {"events", "views", "add_to_carts", "purchases", "recency_days"};
+  }
+  return {};
+}
+
+// [features] and [features.user|item|user_item].
+Status ParseFeatures(TableReader& r, const std::string& file, Project* p) {
+  FeaturesOptions& f = p->features;
+  const toml::node* n = r.Get("features");
+  std::string store;
+  if (n) {
+    if (!n->is_table()) return r.Error(n, "features", "expected a table");
+    TableReader fr(*n->as_table(), "features", file);
+    RETURN_IF_ERROR(fr.String("online_store", &store));
+    RETURN_IF_ERROR(fr.Int("online_store_mb", 1, int64_t{1} << 22, &f.online_store_mb));
+    for (FeatureGroup g : {FeatureGroup::kUser, FeatureGroup::kItem, FeatureGroup::kUserItem}) {
+      const std::string name(FeatureGroupName(g));
+      const toml::node* gn = fr.Get(name);
+      if (!gn) continue;
+      if (!gn->is_table()) return fr.Error(gn, name, "expected a table");
+      FeatureGroupConfig& c = g == FeatureGroup::kUser   ? f.user
+                              : g == FeatureGroup::kItem ? f.item
+                                                         : f.user_item;
+      c.enabled = true;
+      TableReader gr(*gn->as_table(), "features." + name, file);
+      std::vector<std::string_view> vocab = FeatureVocabulary(g);
+      std::string vocab_text;
+      for (auto v : vocab) vocab_text += (vocab_text.empty() ? "" : ", ") + std::string(v);
+      RETURN_IF_ERROR(gr.StringList("features", &c.features));
+      if (c.features.empty()) {
+        return gr.Error(gr.Get("features"), "features",
+                        "expected a non-empty list of features from " + vocab_text);
+      }
+      std::set<std::string> seen;
+      for (const std::string& feat : c.features) {
+        if (!Contains(vocab, feat) || !seen.insert(feat).second) {
+          return gr.Error(gr.Get("features"), "features",
+                          "expected distinct features from " + vocab_text + "; got " + Quote(feat));
+        }
+      }
+      RETURN_IF_ERROR(gr.Double("ttl_hours", 0.001, 24.0 * 365 * 10, &c.ttl_hours));
+      RETURN_IF_ERROR(gr.Int("top_categories", 1, 100, &c.top_categories));
+      if (const toml::node* w = gr.Get("windows_days")) {
+        c.windows_days.clear();
+        if (!w->is_array() || w->as_array()->empty())
+          return gr.Error(w, "windows_days", "expected a non-empty array of days (1 to 3650)");
+        for (const auto& v : *w->as_array()) {
+          if (!v.is_integer() || v.as_integer()->get() < 1 || v.as_integer()->get() > 3650)
+            return gr.Error(&v, "windows_days", "expected a non-empty array of days (1 to 3650)");
+          c.windows_days.push_back(v.as_integer()->get());
+        }
+      }
+      if (const toml::node* e = gr.Get("price_band_edges")) {
+        c.price_band_edges.clear();
+        for (const auto& v : e->is_array() ? *e->as_array() : toml::array{}) {
+          double d = v.is_integer()          ? static_cast<double>(v.as_integer()->get())
+                     : v.is_floating_point() ? v.as_floating_point()->get()
+                                             : -1;
+          if (d < 0 || (!c.price_band_edges.empty() && d <= c.price_band_edges.back()))
+            return gr.Error(&v, "price_band_edges",
+                            "expected ascending non-negative numbers, e.g. [10, 50, 100]");
+          c.price_band_edges.push_back(d);
+        }
+        if (c.price_band_edges.empty())
+          return gr.Error(e, "price_band_edges",
+                          "expected ascending non-negative numbers, e.g. [10, 50, 100]");
+      }
+      RETURN_IF_ERROR(gr.CheckNoUnknownKeys());
+    }
+    RETURN_IF_ERROR(fr.CheckNoUnknownKeys());
+  }
+  f.online_store = ResolvePath(p->dir, store.empty() ? "features.lmdb" : store);
+  return Status::OK();
+}
+
 StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
                                const std::string& dir) {
   // Debian's toml++ is built with exceptions; they end here, at the boundary.
@@ -569,6 +998,7 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
   }
 
   RETURN_IF_ERROR(ParseServe(r, file, &p));
+  RETURN_IF_ERROR(ParseWorkflow(r, file, &p));
 
   const toml::node* sources = r.Get("sources");
   if (!sources)
@@ -580,6 +1010,12 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
   for (const auto& node : *sources->as_array()) {
     SourceConfig src;
     RETURN_IF_ERROR(ParseSource(*node.as_table(), i, file, &src));
+    if (src.type != SourceType::kFile) {
+      // Extracts live under the lake; see etl/extract.h.
+      src.path = p.lake_root + "/_recmart/extracts/" + src.name + "/*.jsonl";
+      if (src.type == SourceType::kSqlite)
+        src.database.connection = ResolvePath(dir, src.database.connection);
+    }
     if (!names.insert(src.name).second) {
       TableReader sr(*node.as_table(), "sources[" + std::to_string(i) + "]", file);
       return sr.Error(node.as_table()->get("name"), "name",
@@ -588,6 +1024,8 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
     p.sources.push_back(std::move(src));
     ++i;
   }
+  RETURN_IF_ERROR(ParseMatching(r, file, &p));
+  RETURN_IF_ERROR(ParseFeatures(r, file, &p));
   RETURN_IF_ERROR(r.CheckNoUnknownKeys());
   return p;
 }

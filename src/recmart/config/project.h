@@ -56,10 +56,37 @@ struct TransactionRules {
   std::vector<std::string> exclude_items;
 };
 
+// Where a source's rows come from. Database sources are extracted into JSON
+// lines files under the lake (etl/extract.h) and then read like file sources.
+enum class SourceType { kFile, kPostgres, kSqlite };
+std::string_view SourceTypeName(SourceType t);  // "file", "postgres", "sqlite"
+
+// type = "postgres" | "sqlite": what to read and how to connect. Secrets never
+// appear here: only the names of the environment variables holding them.
+struct DatabaseSourceConfig {
+  // PostgreSQL: a libpq conninfo string or URI without a password
+  // ("host=db.internal port=5432 dbname=shop"); SQLite: the database file,
+  // resolved against the project dir. Opened read-only.
+  std::string connection;
+  std::string user_env;      // environment variable holding the user name (optional)
+  std::string password_env;  // environment variable holding the password (optional)
+  std::string table;         // a table ("orders" or "sales.orders"), or
+  std::string query;         // a SELECT whose column names are the source's columns
+  // High-water mark: only rows with a larger value are read on the next run
+  // (e.g. "updated_at" or "id"). Empty: the whole table each run (a snapshot,
+  // kept only when it differs from the previous one).
+  std::string incremental_column;
+  int64_t batch_rows = 10000;  // rows fetched per round trip (server-side cursor)
+};
+
 struct SourceConfig {
   std::string name;
   SourceKind kind = SourceKind::kEvents;
-  std::string path;  // as written (file or glob), relative to the project dir
+  // File sources: as written (file or glob), relative to the project dir.
+  // Database sources: the glob of their extract files (absolute, under the lake).
+  std::string path;
+  SourceType type = SourceType::kFile;
+  DatabaseSourceConfig database;  // type != kFile only
   ingest::ReaderOptions reader;
   SchemaChangePolicy on_schema_change = SchemaChangePolicy::kLog;
   // canonical field → source column
@@ -75,6 +102,9 @@ struct SourceConfig {
   std::map<std::string, std::string> user_columns;
   std::string category_separator = ".";
   TransactionRules rules;
+  // Item id normalisation rules applied to ITEM_ID (matching/id_rules.h),
+  // e.g. ["trim", "upper", "strip_prefix:SKU-", "strip_leading_zeros"].
+  std::vector<std::string> item_id_rules;
 
   // Every source column this source reads, without duplicates, in a stable order.
   std::vector<std::string> SourceColumns() const;
@@ -131,6 +161,92 @@ struct CampaignConfig {
   std::vector<CampaignVariantConfig> variants;
 };
 
+// [workflow]: the pipeline from raw exports to a promoted model (`recmart
+// pipeline run`, `recmart scheduler`). See workflow/workflow.h for what each
+// job type does.
+struct WorkflowJobConfig {
+  std::string name;
+  // crawl | clear_export | dataset | features | train | evaluate | promote |
+  // notify | command
+  std::string type;
+  std::vector<std::string> after;  // jobs that must have succeeded first
+  // dataset: the source kinds whose sources this job loads (events,
+  // transactions, items, users).
+  std::vector<std::string> kinds;
+  std::string command;               // command: run by /bin/sh -c in the project directory
+  int retries = 0;                   // further attempts after a failure
+  double retry_backoff_seconds = 1;  // doubled after each failed attempt
+  double timeout_seconds = 0;        // 0 = no limit; the job is killed past it
+};
+struct WorkflowNotifyConfig {
+  std::string command;  // run by /bin/sh -c; the JSON summary on its standard input
+  std::string url;      // http://host:port/path: the JSON summary is POSTed there
+  std::vector<std::string> on = {"success", "failure", "refused"};
+  double timeout_seconds = 10;
+};
+struct WorkflowTriggerConfig {
+  std::vector<std::string> cron;  // 5-field cron expressions, UTC
+  bool new_files = false;         // start a run when a source has unprocessed files
+  std::string params_dir;         // a new *.json file here starts a run trained with it
+  double poll_seconds = 5;        // how often the scheduler looks
+};
+struct WorkflowConfig {
+  int parallel = 2;                  // jobs running at once
+  std::string params;                // training params file (recipe + params); "" = recipe defaults
+  std::string recipe = "als";        // used when `params` names none
+  std::string split = "random:0.2";  // held-out split for the promotion gate
+  std::string metric = "ndcg@10";    // the gate's metric (higher is better)
+  double min_improvement = 0;        // candidate must reach live + this
+  std::string export_dir = "export";  // what clear_export empties (project-relative)
+  int64_t seed = 42;
+  int retries = 0;                      // default for every job
+  std::vector<WorkflowJobConfig> jobs;  // the default graph unless [[workflow.jobs]] is given
+  WorkflowNotifyConfig notify;
+  WorkflowTriggerConfig triggers;
+
+  const WorkflowJobConfig* FindJob(std::string_view name) const;
+};
+// The default job graph: crawl → clear_export → interactions, items, users
+// (in parallel) → features → train → evaluate → promote → notify.
+std::vector<WorkflowJobConfig> DefaultWorkflowJobs();
+
+// [matching]: sources that name products only by title (or by ids no other
+// source shares) get the reference catalog's ITEM_ID by title similarity
+// (matching/title_matcher.h). Empty title_sources: no title matching.
+struct MatchingOptions {
+  std::string reference_source;            // an items source with TITLE mapped
+  std::vector<std::string> title_sources;  // sources whose ITEM_ID is mapped by TITLE
+  double threshold = 0.75;                 // minimum similarity for a match (0..1)
+  double margin = 0.05;                    // the best must beat the runner-up by this
+};
+
+// [features]: the feature store (features/features.h). Each group lists
+// features from a fixed vocabulary; values are computed from events strictly
+// before the as-of time.
+enum class FeatureGroup { kUser, kItem, kUserItem };
+std::string_view FeatureGroupName(FeatureGroup g);  // "user", "item", "user_item"
+struct FeatureGroupConfig {
+  bool enabled = false;               // the [features.<group>] table is present
+  std::vector<std::string> features;  // from the group's vocabulary, in output order
+  double ttl_hours = 48;              // online reads older than this answer "expired"
+  // item popularity: distinct users over each window (days)
+  std::vector<int64_t> windows_days = {7, 30};
+  // item price band: ascending band edges
+  std::vector<double> price_band_edges = {10, 50, 100};
+  int64_t top_categories = 3;  // user favourite_categories: how many
+};
+struct FeaturesOptions {
+  FeatureGroupConfig user, item, user_item;
+  // Online store (LMDB directory); default <project dir>/features.lmdb. Resolved.
+  std::string online_store;
+  int64_t online_store_mb = 1024;  // LMDB map size
+  const FeatureGroupConfig& group(FeatureGroup g) const {
+    return g == FeatureGroup::kUser ? user : g == FeatureGroup::kItem ? item : user_item;
+  }
+};
+// The vocabulary of each group.
+std::vector<std::string_view> FeatureVocabulary(FeatureGroup g);
+
 struct Project {
   std::string file;  // the project file's path as given
   std::string dir;   // its directory; relative paths resolve against it
@@ -144,6 +260,9 @@ struct Project {
   // [filters]: name → expression (filter grammar; parsed by recmart/filter).
   std::map<std::string, std::string> filters;
   std::vector<CampaignConfig> campaigns;
+  WorkflowConfig workflow;
+  MatchingOptions matching;
+  FeaturesOptions features;
 
   const SourceConfig* FindSource(std::string_view name) const;
 };

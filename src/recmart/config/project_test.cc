@@ -408,8 +408,8 @@ TEST(ParseProjectErrors, SourcesNotAnArrayOfTables) {
 TEST(ParseProjectErrors, UnknownTopLevelKey) {
   EXPECT_THAT(Parse(std::string("colour = \"red\"\n") + kBase),
               ErrorAt(1,
-                      "colour: unknown key (expected one of campaigns, etl, filters, matrix, "
-                      "project, serve, sources)"));
+                      "colour: unknown key (expected one of campaigns, etl, features, filters, "
+                      "matching, matrix, project, serve, sources, workflow)"));
   // A misspelt table: [projct] instead of an optional [etl] etc.
   EXPECT_THAT(Parse(std::string(kBase) + "[etll]\nthreads = 2\n"),
               ErrorAt(15, "etll: unknown key"));
@@ -893,6 +893,94 @@ TEST(ParseProjectServe, ErrorsNameTheKey) {
   EXPECT_THAT(err("[[campaigns]]\nname = \"c\"\nvariants = [{ name = \"A\", model = \"v1\" }, { "
                   "name = \"A\", model = \"v2\" }]\n"),
               ::testing::HasSubstr("duplicate variant name"));
+}
+
+// Issue 6 items 4 and 5: item_id_rules, [matching], [features].
+TEST(ParseProjectMatchingAndFeatures, ValidAndDefaults) {
+  const std::string text = R"([project]
+name = "x"
+[[sources]]
+name = "catalog"
+kind = "items"
+path = "items.csv"
+format = "csv"
+item_id_rules = ["trim", "upper", "strip_prefix:SKU-"]
+[sources.columns]
+ITEM_ID = "sku"
+TITLE = "name"
+[[sources]]
+name = "partner"
+kind = "events"
+path = "p.csv"
+format = "csv"
+event_type_constant = "view"
+[sources.columns]
+USER_ID = "u"
+ITEM_ID = "title"
+TIMESTAMP = "t"
+[sources.item_columns]
+TITLE = "title"
+[matching]
+reference_source = "catalog"
+title_sources = ["partner"]
+threshold = 0.8
+[features]
+online_store = "fs.lmdb"
+[features.user]
+features = ["recency_days", "monetary"]
+ttl_hours = 12
+[features.item]
+features = ["popularity", "price_band"]
+windows_days = [1, 7]
+price_band_edges = [5, 20.5]
+)";
+  StatusOr<Project> p = ParseProject(text, "shop.toml", "/proj");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->sources[0].item_id_rules.size(), 3u);
+  EXPECT_EQ(p->matching.reference_source, "catalog");
+  EXPECT_EQ(p->matching.title_sources, std::vector<std::string>{"partner"});
+  EXPECT_DOUBLE_EQ(p->matching.threshold, 0.8);
+  EXPECT_DOUBLE_EQ(p->matching.margin, 0.05);
+  EXPECT_EQ(p->features.online_store, "/proj/fs.lmdb");
+  EXPECT_TRUE(p->features.user.enabled);
+  EXPECT_DOUBLE_EQ(p->features.user.ttl_hours, 12);
+  EXPECT_EQ(p->features.item.windows_days, (std::vector<int64_t>{1, 7}));
+  EXPECT_EQ(p->features.item.price_band_edges, (std::vector<double>{5, 20.5}));
+  EXPECT_FALSE(p->features.user_item.enabled);
+  EXPECT_EQ(FeatureGroupName(FeatureGroup::kUserItem), "user_item");
+}
+
+TEST(ParseProjectMatchingAndFeatures, ErrorsNameTheKey) {
+  const std::string base =
+      "[project]\nname = \"x\"\n[[sources]]\nname = \"e\"\nkind = \"events\"\npath = "
+      "\"e.csv\"\nformat = \"csv\"\nevent_type_constant = \"view\"\n";
+  const std::string cols =
+      "[sources.columns]\nUSER_ID = \"u\"\nITEM_ID = \"i\"\nTIMESTAMP = \"t\"\n";
+  auto err = [&](const std::string& in_source, const std::string& extra) {
+    StatusOr<Project> p = ParseProject(base + in_source + cols + extra, "shop.toml", "/tmp");
+    return p.ok() ? std::string("ok") : p.status().message();
+  };
+  EXPECT_THAT(err("item_id_rules = [\"upper\", \"strip_prefix\"]\n", ""),
+              ::testing::HasSubstr("sources[0].item_id_rules: rule \"strip_prefix\" needs an "
+                                   "argument"));
+  EXPECT_THAT(err("item_id_rules = [\"uppercase\"]\n", ""),
+              ::testing::HasSubstr("unknown item id rule \"uppercase\""));
+  EXPECT_THAT(err("", "[matching]\nreference_source = \"e\"\n"),
+              ::testing::HasSubstr("matching.reference_source: expected the name of a kind = "
+                                   "\"items\" source with TITLE mapped; got \"e\""));
+  EXPECT_THAT(err("", "[matching]\nreference = \"e\"\n"),
+              ::testing::HasSubstr("matching.reference_source: required key is missing"));
+  EXPECT_THAT(err("", "[features.user]\nfeatures = [\"recency\"]\n"),
+              ::testing::HasSubstr("features.user.features: expected distinct features from "
+                                   "recency_days, frequency"));
+  EXPECT_THAT(err("", "[features.item]\nfeatures = [\"popularity\"]\nwindows_days = [0]\n"),
+              ::testing::HasSubstr("features.item.windows_days: expected a non-empty array"));
+  EXPECT_THAT(err("", "[features.item]\nfeatures = [\"price_band\"]\nprice_band_edges = [5, 3]\n"),
+              ::testing::HasSubstr("features.item.price_band_edges: expected ascending"));
+  EXPECT_THAT(err("", "[features.users]\nfeatures = [\"frequency\"]\n"),
+              ::testing::HasSubstr("features.users: unknown key"));
+  EXPECT_THAT(err("", "[features.user]\nfeatures = [\"frequency\"]\nttl_hours = 0\n"),
+              ::testing::HasSubstr("features.user.ttl_hours: expected a number from"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "recmart/common/fs.h"
+#include "recmart/etl/extract.h"
 
 namespace recmart::etl {
 namespace {
@@ -63,6 +64,8 @@ std::vector<std::string> CrawlFinding::ChangeLines() const {
 StatusOr<std::vector<catalog::ColumnSchema>> InferSchema(lake::Connection& conn,
                                                          const config::SourceConfig& source,
                                                          const std::string& file) {
+  // A database source's extract carries the database's own column types.
+  if (source.type != config::SourceType::kFile) return ExtractSchema(file);
   StatusOr<lake::QueryResult> r = conn.Query("DESCRIBE SELECT * FROM " + ReaderSql(source, file));
   if (!r.ok()) {
     return Status::InvalidArgument("source '" + source.name + "': cannot infer the schema of " +
@@ -133,6 +136,7 @@ StatusOr<std::vector<std::string>> SourceFiles(const config::Project& project,
 StatusOr<std::vector<CrawlFinding>> CrawlProject(
     const config::Project& project, catalog::Catalog& catalog,
     const std::function<void(const std::string&)>& log) {
+  RETURN_IF_ERROR(ExtractDatabaseSources(project, log).status());
   ASSIGN_OR_RETURN(std::unique_ptr<lake::Database> db, lake::Database::Open(""));
   ASSIGN_OR_RETURN(lake::Connection conn, db->Connect());
   std::vector<CrawlFinding> out;
@@ -141,6 +145,8 @@ StatusOr<std::vector<CrawlFinding>> CrawlProject(
         catalog.UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
                              source.path, std::string(ingest::FormatName(source.reader.format))));
     ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project, source));
+    // A database source without extracts yet: its table or query is empty.
+    if (files.empty() && source.type != config::SourceType::kFile) continue;
     if (files.empty()) {
       return Status::NotFound("source '" + source.name + "': no file matches " +
                               ResolvePath(project.dir, source.path));

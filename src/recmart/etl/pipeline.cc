@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "recmart/common/fs.h"
+#include "recmart/etl/extract.h"
+#include "recmart/etl/item_matching.h"
 #include "recmart/etl/record_builder.h"
 #include "recmart/ingest/values.h"
 #include "recmart/lake/lake.h"
@@ -171,7 +173,10 @@ class IngestWorker {
 
   Status Process(const FileTask& task, std::atomic<uint64_t>* bytes_done) {
     const config::SourceConfig& source = project_.sources[task.source_index];
-    RecordBuilder builder(source);
+    auto matches = title_maps_ ? title_maps_->find(task.source_index) : TitleMaps::const_iterator();
+    RecordBuilder builder(source, title_maps_ && matches != title_maps_->end()
+                                      ? matches->second
+                                      : std::shared_ptr<const ItemIdMap>());
     ASSIGN_OR_RETURN(std::unique_ptr<ingest::RowReader> reader,
                      ingest::RowReader::Open(task.path, source.reader, builder.source_columns()));
     ingest::Row row;
@@ -218,6 +223,9 @@ class IngestWorker {
   }
 
   const Counters& counters() const { return counters_; }
+  // Title matches per source index ([matching]); must outlive Process().
+  using TitleMaps = std::map<size_t, std::shared_ptr<const ItemIdMap>>;
+  void set_title_maps(const TitleMaps* maps) { title_maps_ = maps; }
 
  private:
   Status Quarantine(const FileTask& task, int64_t seq, int64_t day, std::string_view reason,
@@ -351,6 +359,7 @@ class IngestWorker {
   lake::Connection conn_;
   lake::Appender events_, items_, users_, quarantine_;
   Counters counters_;
+  const TitleMaps* title_maps_ = nullptr;
   FlatMemo item_memo_, user_memo_;
   std::string key_buffer_;
   std::string fp_buffer_;
@@ -412,6 +421,7 @@ class EtlRun {
   std::map<DayKey, uint64_t> landed_;   // curated events per source and day
   uint64_t curated_[4] = {0, 0, 0, 0};  // curated events: all, views, adds-to-cart, purchases
   nlohmann::json stats_ = nlohmann::json::object();
+  ItemMatching item_matching_;  // [matching]: title matches of this run's files
 };
 
 StatusOr<uint64_t> EtlRun::Count(const std::string& sql) {
@@ -452,7 +462,10 @@ Status EtlRun::Discover() {
   int64_t file_idx = 0;
   for (size_t s = 0; s < project_.sources.size(); ++s) {
     const config::SourceConfig& source = project_.sources[s];
+    const auto& only = options_.only_sources;
+    if (!only.empty() && std::find(only.begin(), only.end(), source.name) == only.end()) continue;
     ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project_, source));
+    if (files.empty() && source.type != config::SourceType::kFile) continue;  // empty table
     if (files.empty()) {
       return Status::NotFound("source '" + source.name + "': no file matches " +
                               ResolvePath(project_.dir, source.path));
@@ -529,6 +542,7 @@ Status EtlRun::Ingest() {
   for (size_t i = 0; i < threads; ++i) {
     ASSIGN_OR_RETURN(lake::Connection c, db_->Connect());
     workers.push_back(std::make_unique<IngestWorker>(project_, std::move(c)));
+    workers.back()->set_title_maps(&item_matching_.maps);
     RETURN_IF_ERROR(workers.back()->Open());
   }
   std::atomic<size_t> next{0};
@@ -962,8 +976,11 @@ StatusOr<EtlResult> EtlRun::Run() {
   auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(project_.catalog_path));
   ASSIGN_OR_RETURN(lake_, lake::Lake::Open(project_.lake_root, catalog_.get()));
-  ASSIGN_OR_RETURN(FileLock write_lock, lake_->LockForWrite());
+  ASSIGN_OR_RETURN(FileLock write_lock, lake_->LockForWrite(options_.wait_for_lock));
   RETURN_IF_ERROR(lake_->Recover());
+  // Database sources first become extract files, which Discover then lists.
+  RETURN_IF_ERROR(
+      ExtractDatabaseSources(project_, [this](const std::string& l) { Log(l); }).status());
   RETURN_IF_ERROR(Discover());
   if (tasks_.empty()) {
     result_.nothing_new = true;
@@ -981,6 +998,11 @@ StatusOr<EtlResult> EtlRun::Run() {
   auto schema_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(CheckSchemas());
   stats_["schema_seconds"] = Seconds(schema_start);
+  {
+    std::map<size_t, std::vector<std::string>> files;
+    for (const auto& t : tasks_) files[t.source_index].push_back(t.path);
+    ASSIGN_OR_RETURN(item_matching_, MatchItems(project_, files));
+  }
   ASSIGN_OR_RETURN(run_id_, catalog_->BeginRun("etl"));
   result_.run_id = run_id_;
   Status s = [&]() -> Status {
@@ -1020,6 +1042,18 @@ StatusOr<EtlResult> EtlRun::Run() {
     return s;
   }
   result_.reconciliation = recon_;
+  if (!item_matching_.rows.empty()) {
+    // The match report of this run; the run is committed, so a failure to
+    // write it is logged, not fatal.
+    nlohmann::json report = ItemMatchReportJson(project_, run_id_, item_matching_);
+    stats_["item_matches"] = {{"matched", report["matched"]}, {"unmatched", report["unmatched"]}};
+    std::string dir = ItemMatchReportDir(project_);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    Status w =
+        WriteFileAtomic(dir + "/run-" + std::to_string(run_id_) + ".json", report.dump(1) + "\n");
+    if (!w.ok()) Log("warning: item match report not written: " + w.message());
+  }
   result_.seconds = Seconds(start);
   stats_["seconds"] = result_.seconds;
   (void)catalog_->FinishRun(run_id_, "succeeded", "", stats_.dump());

@@ -37,6 +37,11 @@ struct EtlRunOptions {
   std::function<void(const std::string&)> log;
   // Called from the coordinating thread with input bytes consumed / total.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Process only these sources (by name); empty = every source. The pipeline's
+  // dataset jobs (interactions, items, users) each take their sources' share.
+  std::vector<std::string> only_sources;
+  // Wait for another writer to finish instead of failing at once.
+  bool wait_for_lock = false;
 };
 
 struct EtlResult {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "recmart/common/fs.h"
 #include "recmart/common/testing.h"
@@ -194,6 +195,77 @@ TEST_F(PipelineTest, ProgressReachesTheTotal) {
   ASSERT_TRUE(RunEtl(p, opts).ok());
   EXPECT_GT(last_total, 0u);
   EXPECT_EQ(last_done, last_total);
+}
+
+TEST_F(PipelineTest, ItemIdRulesAndTitleMatchingGiveOneItemId) {
+  // The catalog writes SKUs zero-padded with a prefix; the shop's events use
+  // bare ids; a partner feed names products only by title.
+  Write("catalog.csv",
+        "sku,name\nSKU-000123,WHITE HANGING HEART T-LIGHT HOLDER\n"
+        "SKU-000124,RED HANGING HEART T-LIGHT HOLDER\nSKU-000200,JUMBO BAG RED RETROSPOT\n");
+  Write("data/shop.csv", "u,i,t\na,123,2024-01-01T00:00:00Z\nb,  200 ,2024-01-01T00:00:00Z\n");
+  Write("partner.csv",
+        "u,title,t\nc,White Hanging Heart T Light Holder,2024-01-02T00:00:00Z\n"
+        "d,Hanging Heart T-Light Holder,2024-01-02T00:00:00Z\n"
+        "e,Garden Hose,2024-01-02T00:00:00Z\n");
+  const std::string text = R"([project]
+lake = "lake"
+[[sources]]
+name = "catalog"
+kind = "items"
+path = "catalog.csv"
+format = "csv"
+item_id_rules = ["upper", "strip_prefix:SKU-", "strip_leading_zeros"]
+[sources.columns]
+ITEM_ID = "sku"
+TITLE = "name"
+[[sources]]
+name = "shop"
+kind = "events"
+path = "data/shop.csv"
+format = "csv"
+event_type_constant = "view"
+item_id_rules = ["trim", "strip_leading_zeros"]
+[sources.columns]
+USER_ID = "u"
+ITEM_ID = "i"
+TIMESTAMP = "t"
+[[sources]]
+name = "partner"
+kind = "events"
+path = "partner.csv"
+format = "csv"
+event_type_constant = "view"
+[sources.columns]
+USER_ID = "u"
+ITEM_ID = "title"
+TIMESTAMP = "t"
+[sources.item_columns]
+TITLE = "title"
+[matching]
+reference_source = "catalog"
+title_sources = ["partner"]
+)";
+  auto p = config::ParseProject(text, dir_ + "/recmart.toml", dir_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto r = RunEtl(*p, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Rows(*p, "SELECT USER_ID, ITEM_ID FROM interactions ORDER BY USER_ID"),
+              ::testing::ElementsAre("a|123", "b|200", "c|123", "d|Hanging Heart T-Light Holder",
+                                     "e|Garden Hose"));
+  // The report of the run: every decision with its score.
+  auto report = ReadFileToString(p->lake_root + "/_recmart/matching/run-" +
+                                 std::to_string(r->run_id) + ".json");
+  ASSERT_TRUE(report.ok()) << report.status();
+  auto j = nlohmann::json::parse(*report);
+  EXPECT_EQ(j["matched"], 1);
+  EXPECT_EQ(j["unmatched"], 2);
+  EXPECT_EQ(j["reference_items"], 3);
+  std::map<std::string, std::string> outcome;
+  for (const auto& m : j["matches"]) outcome[m["source_item_id"]] = m["outcome"];
+  EXPECT_EQ(outcome["White Hanging Heart T Light Holder"], "matched");
+  EXPECT_EQ(outcome["Hanging Heart T-Light Holder"], "ambiguous");
+  EXPECT_EQ(outcome["Garden Hose"], "no_candidate");
 }
 
 }  // namespace

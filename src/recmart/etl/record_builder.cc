@@ -51,8 +51,11 @@ int IndexOf(const std::vector<std::string>& v, const std::string& name) {
 
 }  // namespace
 
-RecordBuilder::RecordBuilder(const config::SourceConfig& source)
-    : source_(source), columns_(source.SourceColumns()) {
+RecordBuilder::RecordBuilder(const config::SourceConfig& source,
+                             std::shared_ptr<const ItemIdMap> title_matches)
+    : source_(source), columns_(source.SourceColumns()), title_matches_(std::move(title_matches)) {
+  if (auto rules = matching::ParseIdRules(source_.item_id_rules); rules.ok())
+    item_rules_ = std::move(rules).value();
   auto idx = [&](const char* field) {
     auto it = source_.columns.find(field);
     return it == source_.columns.end() ? -1 : IndexOf(columns_, it->second);
@@ -114,6 +117,22 @@ bool RecordBuilder::Id(const ingest::Row& row, int index, std::string_view field
                       " bytes (at most " + std::to_string(kMaxIdBytes) + ")");
   }
   *id = s;
+  return true;
+}
+
+bool RecordBuilder::MapItemId(std::string_view* id, BuildOutput* out) {
+  if (!item_rules_.empty()) {
+    item_id_buffer_ = matching::NormalizeItemId(*id, item_rules_);
+    if (item_id_buffer_.empty()) {
+      return Reject(out, "missing_item_id",
+                    "ITEM_ID '" + Shorten(*id) + "' is empty after item_id_rules");
+    }
+    *id = item_id_buffer_;
+  }
+  if (title_matches_) {
+    auto it = title_matches_->find(*id);
+    if (it != title_matches_->end()) *id = it->second;
+  }
   return true;
 }
 
@@ -285,6 +304,7 @@ void RecordBuilder::Build(const ingest::Row& row, BuildOutput* out) {
   if (source_.kind == config::SourceKind::kItems) {
     std::string_view item;
     if (!Id(row, item_, "ITEM_ID", &item, out)) return;
+    if (!MapItemId(&item, out)) return;
     BuildItemFields(row, item_fields_, item, out);
     return;
   }
@@ -303,6 +323,7 @@ void RecordBuilder::Build(const ingest::Row& row, BuildOutput* out) {
   out->event_day = ingest::EpochDay(e.timestamp);
   if (!Id(row, user_, "USER_ID", &e.user_id, out)) return;
   if (!Id(row, item_, "ITEM_ID", &e.item_id, out)) return;
+  if (!MapItemId(&e.item_id, out)) return;
 
   if (type_ >= 0) {
     std::optional<std::string_view> raw = Value(row, type_);

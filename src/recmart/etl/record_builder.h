@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +17,7 @@
 #include "recmart/common/status.h"
 #include "recmart/config/project.h"
 #include "recmart/ingest/reader.h"
+#include "recmart/matching/id_rules.h"
 
 namespace recmart::etl {
 
@@ -63,9 +67,16 @@ struct BuildOutput {
   BuiltUser user;
 };
 
+// A source's item id (after its item_id_rules) → the reference catalog's
+// ITEM_ID, from title matching (etl/item_matching.h).
+using ItemIdMap = std::map<std::string, std::string, std::less<>>;
+
 class RecordBuilder {
  public:
-  explicit RecordBuilder(const config::SourceConfig& source);
+  // ITEM_ID goes through the source's item_id_rules, then through
+  // `title_matches` when given (ids it does not list stay as they are).
+  explicit RecordBuilder(const config::SourceConfig& source,
+                         std::shared_ptr<const ItemIdMap> title_matches = nullptr);
 
   // The source columns to request from the reader, in the order Build()
   // expects them in Row::values.
@@ -90,6 +101,7 @@ class RecordBuilder {
   bool BuildUserFields(const ingest::Row& row, const std::vector<std::pair<std::string, int>>& map,
                        std::string_view user_id, BuildOutput* out);
   std::string ColumnLabel(std::string_view field, int index) const;
+  bool MapItemId(std::string_view* id, BuildOutput* out);
 
   const config::SourceConfig source_;  // a copy: the builder never dangles
   std::vector<std::string> columns_;
@@ -101,6 +113,9 @@ class RecordBuilder {
   std::string type_buffer_;  // normalised event type when it had to be rewritten
   std::string category_buffer_;
   std::string available_buffer_;
+  std::vector<matching::IdRule> item_rules_;  // validated by config
+  std::shared_ptr<const ItemIdMap> title_matches_;
+  std::string item_id_buffer_;  // ITEM_ID after the rules
 };
 
 }  // namespace recmart::etl

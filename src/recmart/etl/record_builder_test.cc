@@ -241,5 +241,26 @@ TEST(RecordBuilder, ItemsSourceAvailability) {
   EXPECT_FALSE(out.has_event);
 }
 
+TEST(RecordBuilder, ItemIdRulesThenTitleMatches) {
+  config::SourceConfig s = Events();
+  s.item_id_rules = {"trim", "upper", "strip_prefix:SKU-", "strip_leading_zeros"};
+  auto matches = std::make_shared<ItemIdMap>();
+  (*matches)["BLUE MUG"] = "42";
+  RecordBuilder b(s, matches);
+  BuildOutput out;
+  RowFixture f(b, {{"u", "a"}, {"i", "sku-0042"}, {"t", "2024-01-01T00:00:00Z"}, {"type", "view"}});
+  b.Build(f.row, &out);
+  ASSERT_FALSE(out.rejection) << out.rejection->detail;
+  EXPECT_EQ(out.event.item_id, "42");
+  RowFixture g(b, {{"u", "a"}, {"i", "blue mug"}, {"t", "2024-01-01T00:00:00Z"}, {"type", "view"}});
+  b.Build(g.row, &out);
+  ASSERT_FALSE(out.rejection) << out.rejection->detail;
+  EXPECT_EQ(out.event.item_id, "42");  // normalised to "BLUE MUG", then matched
+  RowFixture h(b, {{"u", "a"}, {"i", "SKU-"}, {"t", "2024-01-01T00:00:00Z"}, {"type", "view"}});
+  b.Build(h.row, &out);
+  ASSERT_TRUE(out.rejection);
+  EXPECT_EQ(out.rejection->reason, "missing_item_id");
+}
+
 }  // namespace
 }  // namespace recmart::etl

@@ -22,9 +22,9 @@ std::string Lake::StagingDir(int64_t run_id) const {
   return root_ + "/_staging/run-" + std::to_string(run_id);
 }
 
-StatusOr<FileLock> Lake::LockForWrite() const {
+StatusOr<FileLock> Lake::LockForWrite(bool wait) const {
   return FileLock::Acquire(InternalDir() + "/write.lock", "the lake " + root_ + " (another run)",
-                           FileLock::Mode::kExclusiveTry);
+                           wait ? FileLock::Mode::kExclusiveWait : FileLock::Mode::kExclusiveTry);
 }
 
 StatusOr<FileLock> Lake::LockForRead() const {

@@ -56,8 +56,8 @@ class Lake {
   std::string StagingDir(int64_t run_id) const;
 
   // The writer lock: one writing run per lake. Fails at once with
-  // FailedPrecondition if another process holds it.
-  StatusOr<FileLock> LockForWrite() const;
+  // FailedPrecondition if another process holds it, or waits for it when `wait`.
+  StatusOr<FileLock> LockForWrite(bool wait = false) const;
   // REQUIRES: the writer lock. Finishes or discards what a killed run left.
   Status Recover();
 

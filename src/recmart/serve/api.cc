@@ -4,20 +4,19 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "recmart/abtest/abtest.h"
 #include "recmart/common/json_text.h"
 #include "recmart/engine/recommend.h"
+#include "recmart/features/features.h"
 #include "recmart/serve/http_server.h"
 #include "recmart/serve/metrics.h"
+#include "recmart/serve/requests.h"
 #include "recmart/serve/segment_log.h"
 
 namespace recmart::serve {
-
-using json = nlohmann::json;
 
 namespace {
 
@@ -52,201 +51,6 @@ HttpResponse FromStatus(const Status& s) {
       break;
   }
   return JsonError(code, s.message());
-}
-
-// Reads the fields of one JSON object, checking names, types, ranges and
-// string sizes; every error names the field ("eventList[2].itemId: ...").
-class Fields {
- public:
-  Fields(const json& obj, std::string prefix, size_t max_string)
-      : obj_(obj), prefix_(std::move(prefix)), max_string_(max_string) {}
-
-  std::string Name(std::string_view key) const { return prefix_ + std::string(key); }
-  Status Error(std::string_view key, std::string_view what) const {
-    return Status::InvalidArgument(Name(key) + ": " + std::string(what));
-  }
-
-  // Fails on a field not in `known`.
-  Status Only(std::initializer_list<std::string_view> known) const {
-    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
-      bool ok = false;
-      for (std::string_view k : known) ok = ok || it.key() == k;
-      if (!ok) return Error(it.key(), "unknown field");
-    }
-    return Status::OK();
-  }
-
-  const json* Get(std::string_view key) const {
-    auto it = obj_.find(key);
-    if (it == obj_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  Status CheckString(std::string_view key, const std::string& s) const {
-    if (s.size() > max_string_) {
-      return Error(key, "longer than " + std::to_string(max_string_) + " bytes");
-    }
-    return Status::OK();
-  }
-
-  Status String(std::string_view key, std::string* out, bool required = false) const {
-    const json* v = Get(key);
-    if (v == nullptr) return required ? Error(key, "required (a string)") : Status::OK();
-    if (!v->is_string()) return Error(key, "expected a string");
-    *out = v->get<std::string>();
-    if (required && out->empty()) return Error(key, "expected a non-empty string");
-    return CheckString(key, *out);
-  }
-
-  Status Int(std::string_view key, int64_t lo, int64_t hi, int64_t* out) const {
-    const json* v = Get(key);
-    if (v == nullptr) return Status::OK();
-    if (!v->is_number_integer() &&
-        !(v->is_number_float() && v->get<double>() == std::floor(v->get<double>()))) {
-      return Error(key,
-                   "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    }
-    const double d = v->get<double>();
-    if (d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
-      return Error(key,
-                   "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    }
-    *out = static_cast<int64_t>(d);
-    return Status::OK();
-  }
-
-  Status Number(std::string_view key, double lo, double hi, double* out,
-                bool required = false) const {
-    const json* v = Get(key);
-    if (v == nullptr) return required ? Error(key, "required (a number)") : Status::OK();
-    if (!v->is_number()) return Error(key, "expected a number");
-    const double d = v->get<double>();
-    if (!(d >= lo && d <= hi)) {
-      return Error(key, "expected a number from " + json(lo).dump() + " to " + json(hi).dump());
-    }
-    *out = d;
-    return Status::OK();
-  }
-
-  Status StringList(std::string_view key, size_t max_items, std::vector<std::string>* out) const {
-    const json* v = Get(key);
-    if (v == nullptr) return Status::OK();
-    if (!v->is_array()) return Error(key, "expected an array of strings");
-    if (v->size() > max_items) {
-      return Error(key, "at most " + std::to_string(max_items) + " entries");
-    }
-    for (const json& e : *v) {
-      if (!e.is_string()) return Error(key, "expected an array of strings");
-      out->push_back(e.get<std::string>());
-      RETURN_IF_ERROR(CheckString(key, out->back()));
-    }
-    return Status::OK();
-  }
-
-  // filterValues: {"NAME": "\"a\",\"b\""} (numbers are taken as their text).
-  Status FilterValues(std::string_view key, std::map<std::string, std::string>* out) const {
-    const json* v = Get(key);
-    if (v == nullptr) return Status::OK();
-    if (!v->is_object()) return Error(key, "expected an object of NAME: \"value\" pairs");
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      const std::string name = Name(key) + "." + it.key();
-      if (it->is_string()) {
-        (*out)[it.key()] = it->get<std::string>();
-      } else if (it->is_number()) {
-        (*out)[it.key()] = it->dump();
-      } else {
-        return Status::InvalidArgument(name + ": expected a string");
-      }
-      if ((*out)[it.key()].size() > max_string_) {
-        return Status::InvalidArgument(name + ": longer than " + std::to_string(max_string_) +
-                                       " bytes");
-      }
-    }
-    return Status::OK();
-  }
-
- private:
-  const json& obj_;
-  std::string prefix_;
-  size_t max_string_;
-};
-
-StatusOr<json> ParseBody(const HttpRequest& req) {
-  if (req.body.empty()) return Status::InvalidArgument("body: expected a JSON object");
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument("body: malformed JSON");
-  if (!j.is_object()) return Status::InvalidArgument("body: expected a JSON object");
-  return j;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      int v = 0;
-      auto r = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (r.ec == std::errc() && r.ptr == s.data() + i + 3) {
-        out += static_cast<char>(v);
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// GET query parameters as a JSON object of the POST body's shape.
-StatusOr<json> QueryToJson(std::string_view query) {
-  json j = json::object();
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view kv = query.substr(start, amp - start);
-    start = amp + 1;
-    if (kv.empty()) continue;
-    const size_t eq = kv.find('=');
-    const std::string key = PercentDecode(kv.substr(0, eq));
-    const std::string value = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1));
-    if (key == "numResults" || key == "offset") {
-      int64_t n = 0;
-      auto r = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (r.ec != std::errc() || r.ptr != value.data() + value.size()) {
-        return Status::InvalidArgument(key + ": expected an integer");
-      }
-      j[key] = n;
-    } else if (key == "exploration") {
-      char* end = nullptr;
-      const double d = std::strtod(value.c_str(), &end);
-      if (value.empty() || end != value.c_str() + value.size()) {
-        return Status::InvalidArgument(key + ": expected a number");
-      }
-      j[key] = d;
-    } else if (key == "filterValues") {
-      json v = json::parse(value, nullptr, false);
-      if (v.is_discarded()) return Status::InvalidArgument("filterValues: malformed JSON");
-      j[key] = std::move(v);
-    } else if (key == "exclude") {
-      json list = json::array();
-      size_t s = 0;
-      while (s <= value.size()) {
-        size_t c = value.find(',', s);
-        if (c == std::string::npos) c = value.size();
-        if (c > s) list.push_back(value.substr(s, c - s));
-        s = c + 1;
-      }
-      j[key] = std::move(list);
-    } else {
-      j[key] = value;
-    }
-  }
-  return j;
 }
 
 void AppendFloat(float v, std::string* out) {
@@ -309,6 +113,11 @@ struct ApiServer::Impl {
   std::mutex poll_mu;
   std::condition_variable poll_cv;
   bool stopping = false;
+  // The online feature store, read-only: opened at start, or at the first
+  // feature request once `recmart features materialize` has created it.
+  std::mutex features_mu;
+  std::shared_ptr<const features::OnlineStore> features_store;  // GUARDED_BY(features_mu)
+  HttpResponse Features(config::FeatureGroup group, std::string_view encoded_id);
 
   bool Authorized(const HttpRequest& req, bool write) const {
     if (keys.empty()) return true;
@@ -318,6 +127,8 @@ struct ApiServer::Impl {
     return ok;
   }
 
+  // serve.max_field_bytes: the longest string a request may hold.
+  size_t MaxString() const { return static_cast<size_t>(options.serve.max_field_bytes); }
   void Handle(HttpRequest&& req, Responder respond);
   HttpResponse Recommendations(const HttpRequest& req);
   HttpResponse SimilarItems(const HttpRequest& req);
@@ -356,6 +167,10 @@ void ApiServer::Impl::Handle(HttpRequest&& req, Responder respond) {
   if (p == "/items" && m == "PUT") return finish(PutRecords(req, true));
   if (p == "/users" && m == "PUT") return finish(PutRecords(req, false));
   if (p == "/admin/reload" && m == "POST") return finish(Reload());
+  if (m == "GET" && p.rfind("/features/users/", 0) == 0)
+    return finish(Features(config::FeatureGroup::kUser, std::string_view(p).substr(16)));
+  if (m == "GET" && p.rfind("/features/items/", 0) == 0)
+    return finish(Features(config::FeatureGroup::kItem, std::string_view(p).substr(16)));
   if (p == "/healthz" && m == "GET") return finish(Health());
   if (p == "/metrics" && m == "GET") {
     return finish({200, "text/plain; version=0.0.4", metrics.Render(ModelLines())});
@@ -370,28 +185,60 @@ void ApiServer::Impl::Handle(HttpRequest&& req, Responder respond) {
   return finish(JsonError(404, "no route " + p));
 }
 
-namespace {
-
-// The fields recommendations and similar items share: user, paging, the
-// filter, the exclude list and context. Defaults come from `r`.
-template <typename Request>
-Status ReadListFields(const Fields& f, Request* r) {
-  int64_t n = static_cast<int64_t>(r->num_results), offset = 0;
-  Status s = f.String("userId", &r->user_id);
-  if (s.ok()) s = f.Int("numResults", 1, static_cast<int64_t>(kMaxNumResults), &n);
-  if (s.ok()) s = f.Int("offset", 0, 10000, &offset);
-  if (s.ok()) s = f.String("filter", &r->filter);
-  if (s.ok()) s = f.FilterValues("filterValues", &r->filter_values);
-  if (s.ok()) s = f.StringList("exclude", 1000, &r->exclude);
-  if (s.ok() && f.Get("context") && !f.Get("context")->is_object()) {
-    s = f.Error("context", "expected an object");
+// "%2F" → "/"; nullopt for a malformed escape.
+static std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      return std::nullopt;
+    out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    i += 2;
   }
-  r->num_results = static_cast<size_t>(n);
-  r->offset = static_cast<size_t>(offset);
-  return s;
+  return out;
 }
 
-}  // namespace
+// GET /features/users/{id}, GET /features/items/{id}: the online values,
+// {"userId"|"itemId": id, "status": "ok"|"expired", "features": {...},
+// "asOf", "snapshotDate", "writtenAt", "ttlHours"}; 404 with a JSON error for
+// an unknown id, an unconfigured group or a store not materialized yet.
+HttpResponse ApiServer::Impl::Features(config::FeatureGroup group, std::string_view encoded_id) {
+  std::optional<std::string> id = PercentDecode(encoded_id);
+  if (encoded_id.find('/') != std::string_view::npos)
+    return JsonError(404, "no route (the id is one path segment; encode '/' as %2F)");
+  if (!id || id->empty()) return JsonError(400, "id: expected a non-empty, percent-encoded id");
+  std::shared_ptr<const features::OnlineStore> store;
+  {
+    std::lock_guard<std::mutex> lock(features_mu);
+    if (!features_store && !options.features.online_store.empty()) {
+      StatusOr<std::unique_ptr<features::OnlineStore>> s = features::OnlineStore::Open(
+          options.features.online_store, /*read_only=*/true, options.features.online_store_mb);
+      if (s.ok()) features_store = std::move(s).value();
+    }
+    store = features_store;
+  }
+  if (!store) return JsonError(404, "features not materialized (run recmart features materialize)");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  StatusOr<features::OnlineFeatures> f =
+      features::ReadOnline(*store, options.features, group, *id, now);
+  if (!f.ok()) {
+    return JsonError(f.status().code() == StatusCode::kNotFound ||
+                             f.status().code() == StatusCode::kFailedPrecondition
+                         ? 404
+                         : 500,
+                     f.status().message());
+  }
+  return {200, "application/json",
+          features::OnlineFeaturesJson(group == config::FeatureGroup::kUser ? "userId" : "itemId",
+                                       *id, *f, options.features.group(group).ttl_hours)
+              .dump()};
+}
 
 HttpResponse ApiServer::Impl::Answered(std::string_view endpoint, const std::string& user,
                                        const StatusOr<Answer>& a) {
@@ -401,45 +248,22 @@ HttpResponse ApiServer::Impl::Answered(std::string_view endpoint, const std::str
 }
 
 HttpResponse ApiServer::Impl::Recommendations(const HttpRequest& req) {
-  StatusOr<json> body = req.method == "GET" ? QueryToJson(req.query) : ParseBody(req);
-  if (!body.ok()) return FromStatus(body.status());
-  Fields f(*body, "", static_cast<size_t>(options.serve.max_field_bytes));
-  RecommendRequest r;
-  Status s = f.Only({"userId", "numResults", "offset", "filter", "filterValues", "context",
-                     "exclude", "exploration"});
-  if (s.ok()) s = ReadListFields(f, &r);
-  if (s.ok()) s = f.Number("exploration", 0.0, 1.0, &r.exploration);
-  if (!s.ok()) return FromStatus(s);
-  return Answered("recommendations", r.user_id, rec->Recommend(r));
+  StatusOr<RecommendRequest> r =
+      ParseRecommendRequest(req.method, req.body, req.query, MaxString());
+  if (!r.ok()) return FromStatus(r.status());
+  return Answered("recommendations", r->user_id, rec->Recommend(*r));
 }
 
 HttpResponse ApiServer::Impl::SimilarItems(const HttpRequest& req) {
-  StatusOr<json> body = ParseBody(req);
-  if (!body.ok()) return FromStatus(body.status());
-  Fields f(*body, "", static_cast<size_t>(options.serve.max_field_bytes));
-  SimilarRequest r;
-  Status s = f.Only(
-      {"itemId", "userId", "numResults", "offset", "filter", "filterValues", "context", "exclude"});
-  if (s.ok()) s = f.String("itemId", &r.item_id, /*required=*/true);
-  if (s.ok()) s = ReadListFields(f, &r);
-  if (!s.ok()) return FromStatus(s);
-  return Answered("similar-items", r.user_id, rec->Similar(r));
+  StatusOr<SimilarRequest> r = ParseSimilarRequest(req.body, MaxString());
+  if (!r.ok()) return FromStatus(r.status());
+  return Answered("similar-items", r->user_id, rec->Similar(*r));
 }
 
 HttpResponse ApiServer::Impl::Ranking(const HttpRequest& req) {
-  StatusOr<json> body = ParseBody(req);
-  if (!body.ok()) return FromStatus(body.status());
-  Fields f(*body, "", static_cast<size_t>(options.serve.max_field_bytes));
-  RankRequest r;
-  Status s = f.Only({"userId", "inputList", "filter", "filterValues", "context"});
-  if (s.ok()) s = f.String("userId", &r.user_id);
-  if (s.ok() && !f.Get("inputList")) s = f.Error("inputList", "required (an array of item ids)");
-  if (s.ok()) s = f.StringList("inputList", engine::kMaxRankItems, &r.input);
-  if (s.ok() && r.input.empty()) s = f.Error("inputList", "expected at least one item id");
-  if (s.ok()) s = f.String("filter", &r.filter);
-  if (s.ok()) s = f.FilterValues("filterValues", &r.filter_values);
-  if (!s.ok()) return FromStatus(s);
-  return Answered("personalized-ranking", r.user_id, rec->Rank(r));
+  StatusOr<RankRequest> r = ParseRankRequest(req.body, MaxString());
+  if (!r.ok()) return FromStatus(r.status());
+  return Answered("personalized-ranking", r->user_id, rec->Rank(*r));
 }
 
 void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::time_point t0,
@@ -449,55 +273,18 @@ void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::t
     metrics.Observe(ep, res.status, std::chrono::duration<double>(Clock::now() - t0).count());
     respond(std::move(res));
   };
-  StatusOr<json> body = ParseBody(req);
-  if (!body.ok()) return fail(body.status());
-  const size_t max_string = static_cast<size_t>(options.serve.max_field_bytes);
-  Fields f(*body, "", max_string);
-  std::string session, user;
-  Status s = f.Only({"sessionId", "userId", "eventList"});
-  if (s.ok()) s = f.String("sessionId", &session, /*required=*/true);
-  if (s.ok()) s = f.String("userId", &user);
-  const json* list = f.Get("eventList");
-  if (s.ok() && (list == nullptr || !list->is_array() || list->empty() || list->size() > 10)) {
-    s = f.Error("eventList", "expected an array of 1 to 10 events");
-  }
-  if (!s.ok()) return fail(s);
+  StatusOr<EventBatch> batch = ParseEventsRequest(req.body, MaxString());
+  if (!batch.ok()) return fail(batch.status());
+  const std::string& session = batch->session_id;
+  const std::string& user = batch->user_id;
   const int64_t received = NowMs();
   std::string lines;
   auto live = std::make_shared<std::vector<LiveEvent>>();
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json& e = (*list)[i];
-    const std::string prefix = "eventList[" + std::to_string(i) + "].";
-    if (!e.is_object()) return fail(Status::InvalidArgument(prefix + ": expected an object"));
-    Fields ef(e, prefix, max_string);
-    abtest::LoggedEvent le;
-    std::string rid;
-    double value = 0;
-    s = ef.Only({"eventId", "eventType", "itemId", "sentAt", "eventValue", "recommendationId",
-                 "properties", "impression"});
-    if (s.ok()) s = ef.String("eventType", &le.event_type, /*required=*/true);
-    if (s.ok()) s = ef.String("itemId", &le.item_id, /*required=*/true);
-    if (s.ok()) s = ef.Number("sentAt", 0, 1e11, &le.sent_at, /*required=*/true);
-    if (s.ok()) s = ef.Number("eventValue", -1e15, 1e15, &value);
-    if (s.ok()) s = ef.String("recommendationId", &rid);
-    if (s.ok()) s = ef.String("eventId", &le.event_id);
-    if (s.ok() && ef.Get("properties")) {
-      if (!ef.Get("properties")->is_object()) {
-        s = ef.Error("properties", "expected an object");
-      } else {
-        le.properties_json = ef.Get("properties")->dump();
-        if (le.properties_json.size() > max_string) s = ef.Error("properties", "too large");
-      }
-    }
-    if (!s.ok()) return fail(s);
-    if (ef.Get("eventValue")) le.event_value = value;
-    if (!rid.empty()) le.recommendation_id = rid;
+  for (abtest::LoggedEvent& le : batch->events) {
     if (le.event_id.empty()) le.event_id = "e-" + NewRecommendationId().substr(2);
     le.received_at_ms = received;
     le.session_id = session;
     le.user_id = user;
-    for (char& c : le.event_type)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     abtest::AppendEventLine(le, &lines);
     live->push_back({le.item_id, le.event_type, static_cast<int64_t>(le.sent_at), session});
   }
@@ -521,69 +308,10 @@ void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::t
 }
 
 HttpResponse ApiServer::Impl::PutRecords(const HttpRequest& req, bool items) {
-  StatusOr<json> body = ParseBody(req);
-  if (!body.ok()) return FromStatus(body.status());
-  const size_t max_string = static_cast<size_t>(options.serve.max_field_bytes);
-  const char* list_key = items ? "items" : "users";
-  const char* id_key = items ? "itemId" : "userId";
-  std::span<const FieldDef> defs =
-      items ? std::span<const FieldDef>(kItemFieldDefs) : std::span<const FieldDef>(kUserFieldDefs);
-  Fields f(*body, "", max_string);
-  Status s = f.Only({list_key});
-  const json* list = f.Get(list_key);
-  if (s.ok() && (list == nullptr || !list->is_array() || list->empty() || list->size() > 100)) {
-    s = f.Error(list_key, "expected an array of 1 to 100 records");
-  }
-  if (!s.ok()) return FromStatus(s);
-  std::vector<std::pair<std::string, Record>> records;
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json& e = (*list)[i];
-    const std::string prefix = std::string(list_key) + "[" + std::to_string(i) + "].";
-    if (!e.is_object()) return FromStatus(Status::InvalidArgument(prefix + ": expected an object"));
-    Fields ef(e, prefix, max_string);
-    std::string id;
-    s = ef.Only({id_key, "properties"});
-    if (s.ok()) s = ef.String(id_key, &id, /*required=*/true);
-    const json* props = ef.Get("properties");
-    if (s.ok() && (props == nullptr || !props->is_object())) {
-      s = ef.Error("properties", "expected an object of FIELD: value");
-    }
-    if (!s.ok()) return FromStatus(s);
-    Record r;
-    r.strings.assign(defs.size(), "");
-    r.numbers.assign(defs.size(), std::numeric_limits<double>::quiet_NaN());
-    for (auto it = props->begin(); it != props->end(); ++it) {
-      std::string upper = it.key();
-      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      const std::string name = prefix + "properties." + it.key();
-      const int fi = FieldIndex(defs, upper);
-      if (fi < 0) {
-        std::string known;
-        for (const FieldDef& d : defs) known += (known.empty() ? "" : ", ") + std::string(d.name);
-        return FromStatus(
-            Status::InvalidArgument(name + ": unknown field (expected one of " + known + ")"));
-      }
-      const size_t k = static_cast<size_t>(fi);
-      if (it->is_null()) continue;
-      if (defs[k].type == filter::FieldType::kNumber) {
-        if (!it->is_number())
-          return FromStatus(Status::InvalidArgument(name + ": expected a number"));
-        r.numbers[k] = it->get<double>();
-      } else if (it->is_boolean()) {
-        r.strings[k] = it->get<bool>() ? "yes" : "no";
-      } else if (it->is_string()) {
-        r.strings[k] = it->get<std::string>();
-        if (r.strings[k].size() > max_string) {
-          return FromStatus(Status::InvalidArgument(name + ": longer than " +
-                                                    std::to_string(max_string) + " bytes"));
-        }
-      } else {
-        return FromStatus(Status::InvalidArgument(name + ": expected a string"));
-      }
-      r.present |= 1u << k;
-    }
-    records.emplace_back(std::move(id), std::move(r));
-  }
+  StatusOr<std::vector<std::pair<std::string, Record>>> parsed =
+      ParseRecordsRequest(req.body, items, MaxString());
+  if (!parsed.ok()) return FromStatus(parsed.status());
+  std::vector<std::pair<std::string, Record>> records = std::move(*parsed);
   const size_t n = records.size();
   if (items) {
     rec->live().PutItems(std::move(records));
@@ -678,6 +406,12 @@ StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(std::unique_ptr<Recommende
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->rec = std::move(recommender);
+  if (!options.features.online_store.empty()) {
+    // Absent until materialized: the feature routes retry then.
+    auto store = features::OnlineStore::Open(options.features.online_store, /*read_only=*/true,
+                                             options.features.online_store_mb);
+    if (store.ok()) impl->features_store = std::move(store).value();
+  }
   for (const std::string& k : options.serve.api_keys) {
     if (k.rfind("env:", 0) == 0) {
       const char* v = std::getenv(k.c_str() + 4);

@@ -8,6 +8,7 @@
 //   POST|GET /recommendations   POST /similar-items   POST /personalized-ranking
 //   POST /events   PUT /items   PUT /users   POST /admin/reload
 //   GET /healthz   GET /metrics   GET /openapi.json
+//   GET /features/users/{id}   GET /features/items/{id}   (online feature store)
 #pragma once
 
 #include <memory>
@@ -24,6 +25,9 @@ struct ApiOptions {
   std::string project_dir;  // logs go under live/
   int port = -1;            // -1: serve.port
   bool log_impressions = true;
+  // The online feature store behind GET /features/{users,items}/{id}; an
+  // empty online_store path turns the routes into 404s.
+  config::FeaturesOptions features;
 };
 
 class ApiServer {

@@ -745,6 +745,88 @@ const std::string& OpenApiDocument() {
     }
    }
   },
+  "/features/users/{id}": {
+   "get": {
+    "summary": "A user's online feature values",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "the latest materialised values; status expired past the group's TTL",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "userId",
+          "status"
+         ]
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown id, or features not materialised",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/features/items/{id}": {
+   "get": {
+    "summary": "An item's online feature values",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "the latest materialised values; status expired past the group's TTL",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "itemId",
+          "status"
+         ]
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown id, or features not materialised",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/healthz": {
    "get": {
     "summary": "Liveness",

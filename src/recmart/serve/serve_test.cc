@@ -214,6 +214,14 @@ TEST_F(ServeTest, EveryDocumentedRouteAnswersAsDocumented) {
       const std::string key = op.contains("security") ? kKey : "";
       Client::Reply r = c.Send(verbs.at(method), target, body, key);
       SCOPED_TRACE(method + " " + target + " -> " + std::to_string(r.status) + " " + r.body);
+      if (path.find('{') != std::string::npos) {
+        // Routes with a path parameter (/features/...: this fixture has no
+        // feature store, tests/cli/features_test.sh has one) must give one
+        // of their documented answers.
+        ASSERT_TRUE(op["responses"].contains(std::to_string(r.status)));
+        ++checked;
+        continue;
+      }
       ASSERT_EQ(r.status, 200);
       const json& resp = op["responses"]["200"]["content"];
       if (resp.contains("application/json")) {

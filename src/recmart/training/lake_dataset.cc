@@ -46,6 +46,12 @@ StatusOr<json> Snapshot(catalog::Catalog& cat) {
 
 }  // namespace
 
+StatusOr<json> ReadLakeSnapshot(const config::Project& project) {
+  ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,
+                   catalog::Catalog::Open(project.catalog_path));
+  return Snapshot(*cat);
+}
+
 StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,
                    catalog::Catalog::Open(project.catalog_path));

@@ -26,6 +26,9 @@ struct LakeData {
   nlohmann::json snapshot;
 };
 
+// The snapshot LoadLakeData records, read from the catalog alone (cheap).
+StatusOr<nlohmann::json> ReadLakeSnapshot(const config::Project& project);
+
 // Reads the lake of `project` under its shared read lock. FailedPrecondition
 // with a one-line hint when the lake has no interactions yet.
 StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOptions& options);
