@@ -4,15 +4,10 @@
 #include <chrono>
 
 #include "recmart/catalog/sqlite.h"
+#include "recmart/common/clock.h"
 
 namespace recmart::catalog {
 namespace {
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr int kSchemaVersion = 1;
 
@@ -146,7 +141,7 @@ Status Catalog::UpsertSource(const std::string& name, const std::string& kind,
           "INSERT INTO sources VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(name) DO UPDATE SET "
           "kind=?2, path=?3, format=?4, updated_at=?5 "
           "WHERE kind<>?2 OR path<>?3 OR format<>?4"));
-  return st.Bind(1, name).Bind(2, kind).Bind(3, path).Bind(4, format).Bind(5, NowSeconds()).Run();
+  return st.Bind(1, name).Bind(2, kind).Bind(3, path).Bind(4, format).Bind(5, UnixSeconds()).Run();
 }
 
 StatusOr<std::vector<std::string>> Catalog::SourceNames() {
@@ -217,7 +212,7 @@ StatusOr<int> Catalog::AddSchemaVersion(const std::string& source,
     RETURN_IF_ERROR(ins.Bind(1, source)
                         .Bind(2, int64_t{version})
                         .Bind(3, file)
-                        .Bind(4, NowSeconds())
+                        .Bind(4, UnixSeconds())
                         .Bind(5, state)
                         .Run());
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -275,7 +270,7 @@ Status InsertFile(SqliteDb* db, const FileRecord& f, int64_t run_id) {
       .Bind(4, f.mtime_ns)
       .Bind(5, run_id)
       .Bind(6, static_cast<int64_t>(f.rows))
-      .Bind(7, NowSeconds())
+      .Bind(7, UnixSeconds())
       .Run();
 }
 }  // namespace
@@ -291,7 +286,7 @@ StatusOr<int64_t> Catalog::BeginRun(const std::string& kind) {
   ASSIGN_OR_RETURN(
       SqliteStatement st,
       db_->Prepare("INSERT INTO runs (kind, state, started_at) VALUES (?, 'running', ?)"));
-  RETURN_IF_ERROR(st.Bind(1, kind).Bind(2, NowSeconds()).Run());
+  RETURN_IF_ERROR(st.Bind(1, kind).Bind(2, UnixSeconds()).Run());
   return db_->LastInsertRowId();
 }
 
@@ -301,7 +296,7 @@ Status Catalog::FinishRun(int64_t run_id, const std::string& state, const std::s
                    db_->Prepare("UPDATE runs SET state=?, finished_at=?, error=?, "
                                 "stats_json=CASE WHEN ?='' THEN stats_json ELSE ? END WHERE id=?"));
   return st.Bind(1, state)
-      .Bind(2, NowSeconds())
+      .Bind(2, UnixSeconds())
       .Bind(3, error)
       .Bind(4, stats_json)
       .Bind(5, stats_json)
@@ -402,7 +397,7 @@ Status Catalog::FinishCommit(int64_t run_id) {
     RETURN_IF_ERROR(del.Bind(1, run_id).Run());
     ASSIGN_OR_RETURN(SqliteStatement st,
                      db_->Prepare("UPDATE runs SET state='succeeded', finished_at=? WHERE id=?"));
-    return st.Bind(1, NowSeconds()).Bind(2, run_id).Run();
+    return st.Bind(1, UnixSeconds()).Bind(2, run_id).Run();
   });
 }
 

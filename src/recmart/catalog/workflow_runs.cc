@@ -3,15 +3,10 @@
 
 #include "recmart/catalog/catalog.h"
 #include "recmart/catalog/sqlite.h"
+#include "recmart/common/clock.h"
 
 namespace recmart::catalog {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr char kRunColumns[] =
     "id, trigger, state, started_ms, finished_ms, params_file, outcome, error";
@@ -39,7 +34,7 @@ StatusOr<int64_t> Catalog::BeginWorkflowRun(const std::string& trigger,
     ASSIGN_OR_RETURN(SqliteStatement run,
                      db_->Prepare("INSERT INTO workflow_runs (trigger, state, started_ms, "
                                   "params_file) VALUES (?, 'running', ?, ?)"));
-    RETURN_IF_ERROR(run.Bind(1, trigger).Bind(2, NowMs()).Bind(3, params_file).Run());
+    RETURN_IF_ERROR(run.Bind(1, trigger).Bind(2, UnixMillis()).Bind(3, params_file).Run());
     id = db_->LastInsertRowId();
     int64_t position = 0;
     for (const WorkflowJobRecord& j : jobs) {
@@ -78,7 +73,7 @@ Status Catalog::SetWorkflowRunState(int64_t run_id, const std::string& state,
   ASSIGN_OR_RETURN(SqliteStatement st,
                    db_->Prepare("UPDATE workflow_runs SET state=?, outcome=?, error=?, "
                                 "finished_ms=? WHERE id=?"));
-  int64_t finished = state == "running" ? 0 : NowMs();
+  int64_t finished = state == "running" ? 0 : UnixMillis();
   return st.Bind(1, state).Bind(2, outcome).Bind(3, error).Bind(4, finished).Bind(5, run_id).Run();
 }
 

@@ -10,16 +10,6 @@
 namespace recmart::cli {
 namespace {
 
-std::string Time(int64_t epoch) {
-  if (epoch <= 0) return "";
-  char buf[32];
-  time_t t = static_cast<time_t>(epoch);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 Status PrintSection(catalog::Catalog& cat, const std::string& what, OutputFormat fmt) {
   TextTable t;
   if (what == "sources" || what == "schemas") {
@@ -45,7 +35,7 @@ Status PrintSection(catalog::Catalog& cat, const std::string& what, OutputFormat
           std::string cols;
           for (const auto& c : v.columns)
             cols += (cols.empty() ? "" : ", ") + c.name + " " + c.type;
-          t.AddRow({n, std::to_string(v.version), v.state, Time(v.detected_at), v.file, cols});
+          t.AddRow({n, std::to_string(v.version), v.state, FormatUtc(v.detected_at), v.file, cols});
         }
       }
     }
@@ -88,7 +78,7 @@ Status PrintSection(catalog::Catalog& cat, const std::string& what, OutputFormat
       ASSIGN_OR_RETURN(std::vector<catalog::FileRecord> files, cat.ProcessedFiles(n));
       for (const auto& f : files) {
         t.AddRow({n, f.path, std::to_string(f.size), std::to_string(f.rows),
-                  std::to_string(f.run_id), Time(f.processed_at)});
+                  std::to_string(f.run_id), FormatUtc(f.processed_at)});
       }
     }
   } else if (what == "runs") {
@@ -96,8 +86,8 @@ Status PrintSection(catalog::Catalog& cat, const std::string& what, OutputFormat
     t.headers = {"run", "kind", "state", "started_at", "finished_at", "error"};
     t.numeric = {true, false, false, false, false, false};
     for (const auto& r : runs) {
-      t.AddRow({std::to_string(r.id), r.kind, r.state, Time(r.started_at), Time(r.finished_at),
-                r.error});
+      t.AddRow({std::to_string(r.id), r.kind, r.state, FormatUtc(r.started_at),
+                FormatUtc(r.finished_at), r.error});
     }
   } else {
     return Status::InvalidArgument(

@@ -127,15 +127,12 @@ struct ExportSummary {
 
 Status ExportPersonalize(const config::Project& p, const std::string& out_dir, bool force,
                          ExportSummary* sum) {
-  ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat, catalog::Catalog::Open(p.catalog_path));
-  ASSIGN_OR_RETURN(std::unique_ptr<lake::Lake> lk, lake::Lake::Open(p.lake_root, cat.get()));
   lake::DatabaseOptions dbo;
   dbo.memory_limit = p.etl.memory_limit;
   dbo.threads = p.etl.threads;
-  ASSIGN_OR_RETURN(std::unique_ptr<lake::Database> db, lake::Database::Open("", dbo));
-  ASSIGN_OR_RETURN(lake::Connection conn, db->Connect());
-  ASSIGN_OR_RETURN(FileLock read_lock, lk->LockForRead());
-  RETURN_IF_ERROR(lk->CreateViews(conn));
+  ASSIGN_OR_RETURN(lake::ReadSession session,
+                   lake::ReadSession::Open(p.catalog_path, p.lake_root, dbo));
+  lake::Connection& conn = *session.conn;
 
   ASSIGN_OR_RETURN(sum->interactions, Scalar(conn, "SELECT count(*) FROM interactions"));
   ASSIGN_OR_RETURN(sum->users, Scalar(conn, "SELECT count(DISTINCT USER_ID) FROM interactions"));

@@ -6,19 +6,10 @@
 
 #include "recmart/cli/cli.h"
 #include "recmart/cli/output.h"
+#include "recmart/common/clock.h"
 #include "recmart/features/features.h"
 
 namespace recmart::cli {
-namespace {
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 void RegisterFeatures(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "features", "feature store: materialize snapshots, read online values, build training sets");
@@ -93,7 +84,7 @@ void RegisterFeatures(CLI::App& app, Context& ctx) {
           p->features.online_store, /*read_only=*/true, p->features.online_store_mb);
       if (!store.ok()) return ReportError(store.status());
       StatusOr<features::OnlineFeatures> f =
-          features::ReadOnline(**store, p->features, g, id, Now());
+          features::ReadOnline(**store, p->features, g, id, UnixSeconds());
       if (!f.ok()) return ReportError(f.status());
       nlohmann::json j =
           features::OnlineFeaturesJson(g == config::FeatureGroup::kItem ? "itemId" : "userId",

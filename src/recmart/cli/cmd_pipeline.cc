@@ -40,16 +40,6 @@ std::string Seconds(double s) {
   return buf;
 }
 
-std::string FormatTime(int64_t ms) {
-  if (ms <= 0) return "";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 // The live view: on a terminal, one line per job redrawn in place (state,
 // attempt, progress, elapsed); otherwise one JSON line per event.
 class RunView {
@@ -183,7 +173,7 @@ void PrintRun(const catalog::WorkflowRunRecord& r, bool json_out) {
     return;
   }
   std::cout << "run " << r.id << ": " << r.state << " (trigger: " << r.trigger << ")\n";
-  std::cout << "started " << FormatTime(r.started_ms) << " UTC";
+  std::cout << "started " << FormatUtc(r.started_ms / 1000) << " UTC";
   if (r.finished_ms > 0) std::cout << ", took " << Seconds((r.finished_ms - r.started_ms) / 1000.0);
   std::cout << "\n";
   if (!r.params_file.empty()) std::cout << "params: " << r.params_file << "\n";
@@ -360,7 +350,7 @@ void RegisterRuns(CLI::App& app, Context& ctx) {
       t.headers = {"run", "state", "trigger", "started (UTC)", "seconds", "outcome / error"};
       t.numeric = {true, false, false, false, true, false};
       for (const auto& r : *rs) {
-        t.AddRow({std::to_string(r.id), r.state, r.trigger, FormatTime(r.started_ms),
+        t.AddRow({std::to_string(r.id), r.state, r.trigger, FormatUtc(r.started_ms / 1000),
                   r.finished_ms > 0 ? Seconds((r.finished_ms - r.started_ms) / 1000.0) : "",
                   r.error.empty() ? r.outcome : r.error});
       }

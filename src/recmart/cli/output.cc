@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -123,6 +124,16 @@ void Print(std::ostream& os, const TextTable& t, OutputFormat f) {
       PrintJson(os, t);
       break;
   }
+}
+
+std::string FormatUtc(int64_t epoch) {
+  if (epoch <= 0) return "";
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
 }
 
 std::string WithThousands(uint64_t n) {

@@ -34,6 +34,9 @@ void Print(std::ostream& os, const TextTable& t, OutputFormat f);
 // "1,234,567"
 std::string WithThousands(uint64_t n);
 
+// "2026-11-21 19:59:45" (UTC) for Unix seconds; "" when epoch <= 0 (never).
+std::string FormatUtc(int64_t epoch);
+
 // A progress bar on stderr, redrawn in place; does nothing when stderr is not
 // a terminal.
 class ProgressBar {

@@ -172,29 +172,12 @@ std::string FormatDay(int64_t day) {
   return buf;
 }
 
-// The lake under its read lock, with a view per table on an in-memory DuckDB.
-struct LakeSession {
-  std::unique_ptr<catalog::Catalog> catalog;
-  std::unique_ptr<lake::Lake> lake;
-  std::unique_ptr<lake::Database> db;
-  std::optional<lake::Connection> conn;
-  std::optional<FileLock> read_lock;
-
-  Status Open(const config::Project& project) {
-    ASSIGN_OR_RETURN(catalog, catalog::Catalog::Open(project.catalog_path));
-    ASSIGN_OR_RETURN(lake, lake::Lake::Open(project.lake_root, catalog.get()));
-    lake::DatabaseOptions dbo;
-    dbo.memory_limit = project.etl.memory_limit;
-    dbo.threads = project.etl.threads;
-    dbo.temp_directory = lake->InternalDir() + "/tmp";
-    ASSIGN_OR_RETURN(db, lake::Database::Open("", dbo));
-    ASSIGN_OR_RETURN(lake::Connection c, db->Connect());
-    conn.emplace(std::move(c));
-    ASSIGN_OR_RETURN(FileLock l, lake->LockForRead());
-    read_lock.emplace(std::move(l));
-    return lake->CreateViews(*conn);
-  }
-};
+StatusOr<lake::ReadSession> OpenLake(const config::Project& project) {
+  lake::DatabaseOptions dbo;
+  dbo.memory_limit = project.etl.memory_limit;
+  dbo.threads = project.etl.threads;
+  return lake::ReadSession::Open(project.catalog_path, project.lake_root, dbo);
+}
 
 bool AnyGroup(const config::FeaturesOptions& f) {
   return f.user.enabled || f.item.enabled || f.user_item.enabled;
@@ -232,8 +215,7 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
 StatusOr<MaterializeResult> Materialize(const config::Project& project,
                                         const MaterializeOptions& options) {
   if (!AnyGroup(project.features)) return NoGroups();
-  LakeSession session;
-  RETURN_IF_ERROR(session.Open(project));
+  ASSIGN_OR_RETURN(lake::ReadSession session, OpenLake(project));
   lake::Connection& conn = *session.conn;
 
   MaterializeResult result;
@@ -370,8 +352,7 @@ StatusOr<TrainingSetResult> BuildTrainingSet(const config::Project& project,
   if (!AnyGroup(project.features)) return NoGroups();
   if (!std::filesystem::exists(options.labels))
     return Status::NotFound("labels file not found: " + options.labels);
-  LakeSession session;
-  RETURN_IF_ERROR(session.Open(project));
+  ASSIGN_OR_RETURN(lake::ReadSession session, OpenLake(project));
   lake::Connection& conn = *session.conn;
 
   const std::string src =

@@ -210,4 +210,19 @@ Status Lake::CreateViews(Connection& conn) {
   return Status::OK();
 }
 
+StatusOr<ReadSession> ReadSession::Open(const std::string& catalog_path,
+                                        const std::string& lake_root, DatabaseOptions options) {
+  ReadSession s;
+  ASSIGN_OR_RETURN(s.catalog, catalog::Catalog::Open(catalog_path));
+  ASSIGN_OR_RETURN(s.lake, Lake::Open(lake_root, s.catalog.get()));
+  if (options.temp_directory.empty()) options.temp_directory = s.lake->InternalDir() + "/tmp";
+  ASSIGN_OR_RETURN(s.db, Database::Open("", options));
+  ASSIGN_OR_RETURN(Connection c, s.db->Connect());
+  s.conn.emplace(std::move(c));
+  ASSIGN_OR_RETURN(FileLock lock, s.lake->LockForRead());
+  s.read_lock.emplace(std::move(lock));
+  RETURN_IF_ERROR(s.lake->CreateViews(*s.conn));
+  return s;
+}
+
 }  // namespace recmart::lake

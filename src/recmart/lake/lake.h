@@ -24,6 +24,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,24 @@ class Lake {
   Status CollectGarbage();
   std::string root_;
   catalog::Catalog* catalog_;
+};
+
+// The lake opened for queries: its catalog, the lake, an in-memory DuckDB
+// with a view per table on `conn`, and the shared read lock, held as long as
+// the session lives so that no commit changes the files under its queries.
+// Members go in reverse order: the lock first, the catalog last.
+struct ReadSession {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<Lake> lake;
+  std::unique_ptr<Database> db;
+  std::optional<Connection> conn;
+  std::optional<FileLock> read_lock;
+
+  // Opens the catalog at `catalog_path` and the lake at `lake_root`. DuckDB
+  // spills to the lake's internal tmp directory unless
+  // options.temp_directory says otherwise.
+  static StatusOr<ReadSession> Open(const std::string& catalog_path, const std::string& lake_root,
+                                    DatabaseOptions options);
 };
 
 }  // namespace recmart::lake

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "recmart/abtest/abtest.h"
+#include "recmart/common/clock.h"
 #include "recmart/common/json_text.h"
 #include "recmart/engine/recommend.h"
 #include "recmart/features/features.h"
@@ -21,12 +22,6 @@ namespace recmart::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 HttpResponse JsonError(int status, std::string_view message) {
   std::string body = "{\"error\":";
@@ -277,7 +272,7 @@ void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::t
   if (!batch.ok()) return fail(batch.status());
   const std::string& session = batch->session_id;
   const std::string& user = batch->user_id;
-  const int64_t received = NowMs();
+  const int64_t received = UnixMillis();
   std::string lines;
   auto live = std::make_shared<std::vector<LiveEvent>>();
   for (abtest::LoggedEvent& le : batch->events) {
@@ -362,7 +357,7 @@ void ApiServer::Impl::LogImpression(std::string_view endpoint, const std::string
   if (!impressions) return;
   abtest::Impression imp;
   imp.recommendation_id = a.recommendation_id;
-  imp.ts_ms = NowMs();
+  imp.ts_ms = UnixMillis();
   imp.endpoint = std::string(endpoint);
   imp.user_id = user;
   imp.campaign = a.campaign;

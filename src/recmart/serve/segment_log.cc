@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "recmart/common/clock.h"
 #include "recmart/common/fs.h"
 
 namespace recmart::serve {
@@ -17,12 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kOpen[] = ".jsonl.open";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status Errno(const std::string& what) {
   return Status::IOError(what + ": " + std::strerror(errno));
@@ -87,7 +82,7 @@ StatusOr<std::unique_ptr<SegmentLog>> SegmentLog::Open(SegmentLogOptions options
 SegmentLog::~SegmentLog() { Close(); }
 
 Status SegmentLog::OpenSegment() {
-  opened_ms_ = NowMs();
+  opened_ms_ = UnixMillis();
   open_path_ = o_.dir + "/" + o_.prefix + "-" + std::to_string(opened_ms_) + "-" +
                std::to_string(::getpid()) + "-" + std::to_string(seq_++) + kOpen;
   fd_ = ::open(open_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -180,8 +175,9 @@ void SegmentLog::WriterLoop() {
     batch.clear();
     callbacks.clear();
     const bool too_big = bytes_ >= o_.max_bytes;
-    const bool too_old = fd_ >= 0 && bytes_ > 0 &&
-                         NowMs() - opened_ms_ >= static_cast<int64_t>(o_.max_age_seconds * 1000);
+    const bool too_old =
+        fd_ >= 0 && bytes_ > 0 &&
+        UnixMillis() - opened_ms_ >= static_cast<int64_t>(o_.max_age_seconds * 1000);
     if (closing || too_big || too_old) (void)SealSegment();
     if (closing) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -238,7 +238,9 @@ TEST_F(ServeTest, EveryDocumentedRouteAnswersAsDocumented) {
         }
       }
       // A route that needs a key refuses a request without one.
-      if (!key.empty()) EXPECT_EQ(c.Send(verbs.at(method), target, body).status, 401);
+      if (!key.empty()) {
+        EXPECT_EQ(c.Send(verbs.at(method), target, body).status, 401);
+      }
       ++checked;
     }
   }

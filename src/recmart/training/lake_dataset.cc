@@ -53,19 +53,15 @@ StatusOr<json> ReadLakeSnapshot(const config::Project& project) {
 }
 
 StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,
-                   catalog::Catalog::Open(project.catalog_path));
-  ASSIGN_OR_RETURN(std::unique_ptr<lake::Lake> lk, lake::Lake::Open(project.lake_root, cat.get()));
   lake::DatabaseOptions dbo;
   dbo.memory_limit = project.etl.memory_limit;
   dbo.threads = project.etl.threads;
-  ASSIGN_OR_RETURN(std::unique_ptr<lake::Database> db, lake::Database::Open("", dbo));
-  ASSIGN_OR_RETURN(lake::Connection conn, db->Connect());
-  ASSIGN_OR_RETURN(FileLock read_lock, lk->LockForRead());
-  RETURN_IF_ERROR(lk->CreateViews(conn));
+  ASSIGN_OR_RETURN(lake::ReadSession session,
+                   lake::ReadSession::Open(project.catalog_path, project.lake_root, dbo));
+  lake::Connection& conn = *session.conn;
 
   LakeData out;
-  ASSIGN_OR_RETURN(out.snapshot, Snapshot(*cat));
+  ASSIGN_OR_RETURN(out.snapshot, Snapshot(*session.catalog));
   models::DatasetBuilder b;
 
   // Ordered so that dense indices (and so the bundle) do not depend on the

@@ -11,10 +11,12 @@ namespace recmart::training {
 
 using nlohmann::json;
 
-StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& recipe) {
+StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& recipe,
+                                    const std::string& fallback_recipe) {
   ParamsFile out;
   out.recipe = recipe;
   if (path.empty()) {
+    if (out.recipe.empty()) out.recipe = fallback_recipe;
     if (out.recipe.empty()) return Status::InvalidArgument("--recipe is required (or --params)");
     return out;
   }
@@ -53,6 +55,7 @@ StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& 
   } else {
     out.params = j;
   }
+  if (out.recipe.empty()) out.recipe = fallback_recipe;
   if (out.recipe.empty()) {
     return Status::InvalidArgument(path +
                                    ": no recipe: pass --recipe or add \"recipe\" to the file");

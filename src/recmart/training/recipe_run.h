@@ -21,9 +21,11 @@ struct ParamsFile {
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json tune;  // null when absent
 };
-// `path` empty: just `recipe` (InvalidArgument when that is empty too).
-// InvalidArgument naming the file and the key for any problem.
-StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& recipe);
+// `path` empty: just `recipe`. When neither `recipe` nor the file names a
+// recipe, `fallback_recipe` is used, and when that is empty too it is an
+// InvalidArgument. InvalidArgument naming the file and the key for any problem.
+StatusOr<ParamsFile> ReadParamsFile(const std::string& path, const std::string& recipe,
+                                    const std::string& fallback_recipe = "");
 
 // Holds out `split_spec` of `data` (eval::ParseSplitSpec), trains `recipe`
 // with `params` on the rest under `ctx` (its seed also draws the split) and

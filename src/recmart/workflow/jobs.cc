@@ -124,14 +124,8 @@ StatusOr<JobResult> Dataset(const JobContext& ctx) {
 // recipe's defaults. A file that names no recipe gets the workflow's.
 StatusOr<training::ParamsFile> RunParams(const JobContext& ctx) {
   const config::WorkflowConfig& w = ctx.project->workflow;
-  const std::string path = !ctx.params_file.empty() ? ctx.params_file : w.params;
-  std::string recipe = w.recipe;
-  if (!path.empty()) {
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("recipe")) recipe.clear();
-  }
-  return training::ReadParamsFile(path, recipe);
+  return training::ReadParamsFile(!ctx.params_file.empty() ? ctx.params_file : w.params, "",
+                                  w.recipe);
 }
 
 models::TrainContext MakeTrainContext(const JobContext& ctx) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "recmart/common/clock.h"
 #include "recmart/common/fs.h"
 #include "recmart/workflow/jobs.h"
 #include "recmart/workflow/notify.h"
@@ -24,12 +25,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status EnsureDir(const std::string& dir) {
   std::error_code ec;
@@ -103,7 +98,7 @@ class Runner {
 Status Runner::Start(Slot& s) {
   s.rec.attempts++;
   s.rec.state = "running";
-  s.rec.started_ms = NowMs();
+  s.rec.started_ms = UnixMillis();
   s.rec.finished_ms = 0;
   s.started = Clock::now();
   s.last_progress = Clock::time_point();
@@ -195,7 +190,7 @@ Status Runner::Finish(Slot& s, int wait_status) {
   RETURN_IF_ERROR(Pump(s));
   if (!s.err.empty()) s.last_err_line = s.err;
   s.proc.reset();
-  s.rec.finished_ms = NowMs();
+  s.rec.finished_ms = UnixMillis();
   bool ok = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 && !s.timed_out;
   std::string error;
   if (ok && s.cfg->type != "command") {

@@ -6,20 +6,11 @@
 #include <thread>
 
 #include "recmart/catalog/catalog.h"
+#include "recmart/common/clock.h"
 #include "recmart/common/fs.h"
 #include "recmart/etl/crawl.h"
 
 namespace recmart::workflow {
-namespace {
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 std::string RunRequest::TriggerText() const {
   std::string out;
   for (const auto& t : triggers) out += (out.empty() ? "" : " + ") + t;
@@ -133,7 +124,7 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> TriggerWatcher::Poll(
 }
 
 Status RunScheduler(const config::Project& project, const SchedulerOptions& options) {
-  ASSIGN_OR_RETURN(TriggerWatcher watcher, TriggerWatcher::Create(project, NowSeconds()));
+  ASSIGN_OR_RETURN(TriggerWatcher watcher, TriggerWatcher::Create(project, UnixSeconds()));
   RunQueue queue;
   int finished = 0;
   std::thread worker;
@@ -154,7 +145,7 @@ Status RunScheduler(const config::Project& project, const SchedulerOptions& opti
       ++finished;
       if (stop()) break;
     }
-    StatusOr<std::vector<std::pair<std::string, std::string>>> fired = watcher.Poll(NowSeconds());
+    StatusOr<std::vector<std::pair<std::string, std::string>>> fired = watcher.Poll(UnixSeconds());
     if (!fired.ok()) {
       log("trigger check failed: " + fired.status().message());
     } else {
