@@ -10,7 +10,8 @@
 # training seconds per recipe; results also land in $OUT/*.jsonl.
 #
 # Usage: bench/quality.sh            (SKIP_BUILD=1 to use the existing build)
-# Environment: SEED (42), THREADS (2), RECIPES (all), OUT (build/bench-quality).
+# Environment: SEED (42), THREADS (2), RECIPES (all, blend with its default
+# components last), OUT (build/bench-quality), RECMART (build/recmart).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ "${SKIP_BUILD:-0}" = 1 ] || "$root/scripts/build.sh" release >/dev/null
@@ -18,7 +19,7 @@ bin="${RECMART:-$root/build/recmart}"
 seed="${SEED:-42}"
 threads="${THREADS:-2}"
 out="${OUT:-$root/build/bench-quality}"
-recipes="${RECIPES:-popularity trending item-knn als bpr ease content}"
+recipes="${RECIPES:-popularity trending item-knn als bpr ease content blend}"
 mkdir -p "$out"
 
 # Runs `recmart evaluate` for every recipe on one project and prints the table.

@@ -12,7 +12,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libpq-dev postgresql zlib1g-dev libzstd-dev libxxhash-dev
   nlohmann-json3-dev libsimdjson-dev libeigen3-dev libtbb-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libboost1.74-dev libhnswlib-dev liblmdb-dev wrk curl
+  libboost1.74-dev libhnswlib-dev liblmdb-dev wrk curl ccache
   clang-format clang-tidy
   clang-14 libclang-rt-14-dev   # scripts/fuzz.sh: clang and libFuzzer
 )

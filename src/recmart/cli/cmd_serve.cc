@@ -49,11 +49,7 @@ void RegisterServe(CLI::App& app, Context& ctx) {
       sigaddset(&set, SIGTERM);
       pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-      serve::RecommenderOptions ro;
-      ro.registry_dir = ResolvePath(p->dir, "models");
-      ro.session_weight = p->serve.session_weight;
-      ro.session_events = p->serve.session_events;
-      ro.ann_min_items = p->serve.ann_min_items;
+      serve::RecommenderOptions ro = serve::RecommenderOptionsFor(*p);
       Info(ctx, "recmart serve: loading models from " + ro.registry_dir);
       StatusOr<std::unique_ptr<serve::Recommender>> rec = serve::Recommender::Open(*p, ro);
       if (!rec.ok()) return ReportError(rec.status());
@@ -68,6 +64,7 @@ void RegisterServe(CLI::App& app, Context& ctx) {
       StatusOr<std::unique_ptr<serve::ApiServer>> server =
           serve::ApiServer::Start(std::move(*rec), ao);
       if (!server.ok()) return ReportError(server.status());
+      Info(ctx, "recmart serve: loaded " + (*server)->loaded().Summary());
       const int port = (*server)->port();
       if (!a->port_file.empty()) {
         Status s = WriteFileAtomic(a->port_file, std::to_string(port) + "\n");

@@ -29,7 +29,7 @@ void RegisterValidate(CLI::App& app, Context& ctx) {
         if (s.type != config::SourceType::kFile) continue;
         StatusOr<std::vector<std::string>> files = etl::SourceFiles(*p, s);
         if (!files.ok()) return ReportError(files.status());
-        if (files->empty()) {
+        if (files->empty() && !s.allow_empty) {
           return ReportError(Status::NotFound(p->file + ": sources." + s.name +
                                               ".path: no file matches " +
                                               ResolvePath(p->dir, s.path)));

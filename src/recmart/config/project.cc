@@ -276,6 +276,7 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file, 
   src->type = static_cast<SourceType>(type);
   if (src->type == SourceType::kFile) {
     RETURN_IF_ERROR(r.String("path", &src->path, /*required=*/true));
+    RETURN_IF_ERROR(r.Bool("allow_empty", &src->allow_empty));
     int format = -1;
     if (!r.Get("format"))
       return r.Error(nullptr, "format",
@@ -324,12 +325,12 @@ Status ParseSource(const toml::table& t, size_t index, const std::string& file, 
       required = {"USER_ID", "ITEM_ID", "TIMESTAMP", "QUANTITY", "UNIT_PRICE"};
       break;
     case SourceKind::kItems:
-      allowed = {"ITEM_ID"};
+      allowed = {"ITEM_ID", "UPDATED_AT"};
       for (auto f : kItemFields) allowed.emplace_back(f);
       required = {"ITEM_ID"};
       break;
     case SourceKind::kUsers:
-      allowed = {"USER_ID"};
+      allowed = {"USER_ID", "UPDATED_AT"};
       for (auto f : kUserFields) allowed.emplace_back(f);
       required = {"USER_ID"};
       break;
@@ -544,6 +545,9 @@ Status ParseServe(TableReader& r, const std::string& file, Project* p) {
     RETURN_IF_ERROR(sr.Int("max_body_bytes", 1024, int64_t{1} << 30, &o.max_body_bytes));
     RETURN_IF_ERROR(sr.Int("max_field_bytes", 16, int64_t{1} << 20, &o.max_field_bytes));
     RETURN_IF_ERROR(sr.Int("request_timeout_ms", 10, 3600 * 1000, &o.request_timeout_ms));
+    RETURN_IF_ERROR(sr.Int("header_timeout_ms", 10, 3600 * 1000, &o.header_timeout_ms));
+    RETURN_IF_ERROR(sr.Int("idle_timeout_ms", 10, 24 * 3600 * 1000, &o.idle_timeout_ms));
+    RETURN_IF_ERROR(sr.Int("max_connections", 1, 10000000, &o.max_connections));
     RETURN_IF_ERROR(sr.Bool("durable_events", &o.durable_events));
     RETURN_IF_ERROR(sr.Double("session_weight", 0, 100, &o.session_weight));
     RETURN_IF_ERROR(sr.Double("poll_seconds", 0.05, 3600, &o.poll_seconds));
@@ -969,6 +973,12 @@ StatusOr<Project> ParseProject(std::string_view text, const std::string& file,
     if (!n->is_table()) return r.Error(n, "etl", "expected a table");
     TableReader er(*n->as_table(), "etl", file);
     RETURN_IF_ERROR(er.String("memory_limit", &p.etl.memory_limit));
+    if (!ParseByteSize(p.etl.memory_limit)) {
+      return er.Error(
+          er.Get("memory_limit"), "memory_limit",
+          "expected a size such as \"1GB\" or \"512MiB\", got \"" + p.etl.memory_limit + "\"");
+    }
+    RETURN_IF_ERROR(er.Int("batch_mb", 0, int64_t{1} << 30, &p.etl.batch_mb));
     int64_t threads = 0, gap = p.etl.session_gap_minutes;
     RETURN_IF_ERROR(er.Int("threads", 0, 256, &threads));
     p.etl.threads = static_cast<int>(threads);
@@ -1046,5 +1056,42 @@ StatusOr<Project> LoadProject(const std::string& path) {
 }
 
 std::string_view ProjectTemplate() { return kProjectTemplate; }
+
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0) return std::nullopt;
+  double number = 0;
+  try {
+    size_t used = 0;
+    number = std::stod(std::string(text.substr(0, i)), &used);
+    if (used != i) return std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
+  while (i < text.size() && text[i] == ' ') ++i;
+  std::string unit;
+  for (char c : text.substr(i))
+    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::pair<const char*, double> kUnits[] = {{"b", 1},
+                                                          {"bytes", 1},
+                                                          {"kb", 1e3},
+                                                          {"mb", 1e6},
+                                                          {"gb", 1e9},
+                                                          {"tb", 1e12},
+                                                          {"kib", 1024.0},
+                                                          {"mib", 1048576.0},
+                                                          {"gib", 1073741824.0},
+                                                          {"tib", 1099511627776.0}};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit == name) {
+      double bytes = number * scale;
+      if (!(bytes >= 1) || bytes > 1e18) return std::nullopt;
+      return static_cast<uint64_t>(bytes);
+    }
+  }
+  return std::nullopt;
+}
 
 }  // namespace recmart::config

@@ -85,6 +85,9 @@ struct SourceConfig {
   // File sources: as written (file or glob), relative to the project dir.
   // Database sources: the glob of their extract files (absolute, under the lake).
   std::string path;
+  // The path may match no file yet (the API's live logs before their first
+  // sealed segment): the source is skipped instead of failing the run.
+  bool allow_empty = false;
   SourceType type = SourceType::kFile;
   DatabaseSourceConfig database;  // type != kFile only
   ingest::ReaderOptions reader;
@@ -111,11 +114,18 @@ struct SourceConfig {
 };
 
 struct EtlOptions {
-  std::string memory_limit = "1GB";  // DuckDB buffer pool
+  std::string memory_limit = "1GB";  // DuckDB buffer pool ("512MB", "2GB", "1.5GiB")
   int threads = 0;                   // 0 = all cores
+  // Input read per batch of files; 0 = as much as memory_limit. A run over
+  // more input is staged batch by batch so that memory stays flat.
+  int64_t batch_mb = 0;
   std::string compression = "zstd";  // Parquet codec
   int session_gap_minutes = 30;      // sessionisation gap for events without a session id
 };
+
+// "512MB", "2 GB", "1.5GiB", "100kb" → bytes (decimal units are powers of
+// 1000, binary ones of 1024); nullopt for anything else.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
 
 struct MatrixOptions {
   double half_life_days = 0;  // 0 = no time decay
@@ -136,6 +146,13 @@ struct ServeOptions {
   int64_t max_body_bytes = 1 << 20;
   int64_t max_field_bytes = 4096;      // any single string in a request
   int64_t request_timeout_ms = 10000;  // a client must send its request within this
+  // ... and its headers within this (from the connection's accept, or from
+  // the request's first byte on a kept-alive connection).
+  int64_t header_timeout_ms = 5000;
+  int64_t idle_timeout_ms = 60000;  // a kept-alive connection may sit unused this long
+  // Beyond this many open connections, new ones get a 503 and are closed
+  // (lowered to fit the open-file limit).
+  int64_t max_connections = 16384;
   // Live events are fsync'ed before POST /events answers (group commit).
   bool durable_events = true;
   // Session-aware blending: weight of the similarity to the user's most

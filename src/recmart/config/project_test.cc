@@ -726,6 +726,12 @@ TEST(ParseProjectErrors, EtlAndMatrixRanges) {
               ErrorAt(16, "etl.session_gap_minutes: expected an integer from 1 to 10080; got 0"));
   EXPECT_THAT(Parse(base + "[etl]\nmemory_limit = 1\n"),
               ErrorAt(16, "etl.memory_limit: expected a string"));
+  EXPECT_THAT(Parse(base + "[etl]\nmemory_limit = \"lots\"\n"),
+              ErrorAt(16,
+                      "etl.memory_limit: expected a size such as \"1GB\" or \"512MiB\", "
+                      "got \"lots\""));
+  EXPECT_THAT(Parse(base + "[etl]\nbatch_mb = -1\n"),
+              ErrorAt(16, "etl.batch_mb: expected an integer from 0 to 1073741824; got -1"));
   EXPECT_THAT(Parse(base + "[matrix]\nhalf_life_days = -1\n"),
               ErrorAt(16, "matrix.half_life_days: expected a number from 0 to 1e+06; got -1"));
   EXPECT_THAT(Parse(base + "[matrix]\nhalf_life_days = nan\n"),
@@ -981,6 +987,22 @@ TEST(ParseProjectMatchingAndFeatures, ErrorsNameTheKey) {
               ::testing::HasSubstr("features.users: unknown key"));
   EXPECT_THAT(err("", "[features.user]\nfeatures = [\"frequency\"]\nttl_hours = 0\n"),
               ::testing::HasSubstr("features.user.ttl_hours: expected a number from"));
+}
+
+TEST(ParseByteSizeTest, UnitsAndRejects) {
+  EXPECT_EQ(ParseByteSize("1GB"), uint64_t{1000000000});
+  EXPECT_EQ(ParseByteSize("512MB"), uint64_t{512000000});
+  EXPECT_EQ(ParseByteSize("2 GiB"), uint64_t{2} << 30);
+  EXPECT_EQ(ParseByteSize("1.5kib"), uint64_t{1536});
+  EXPECT_EQ(ParseByteSize("100b"), uint64_t{100});
+  EXPECT_EQ(ParseByteSize("1TB"), uint64_t{1000000000000});
+  EXPECT_EQ(ParseByteSize(""), std::nullopt);
+  EXPECT_EQ(ParseByteSize("GB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("1"), std::nullopt);  // a unit is required
+  EXPECT_EQ(ParseByteSize("1.2.3GB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("0MB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("1 furlong"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("-1GB"), std::nullopt);
 }
 
 }  // namespace

@@ -145,8 +145,9 @@ StatusOr<std::vector<CrawlFinding>> CrawlProject(
         catalog.UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
                              source.path, std::string(ingest::FormatName(source.reader.format))));
     ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project, source));
-    // A database source without extracts yet: its table or query is empty.
-    if (files.empty() && source.type != config::SourceType::kFile) continue;
+    // A database source without extracts yet: its table or query is empty;
+    // a log without segments yet (allow_empty) has nothing to crawl.
+    if (files.empty() && (source.type != config::SourceType::kFile || source.allow_empty)) continue;
     if (files.empty()) {
       return Status::NotFound("source '" + source.name + "': no file matches " +
                               ResolvePath(project.dir, source.path));

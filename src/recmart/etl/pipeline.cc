@@ -28,10 +28,10 @@ constexpr int kLineBits = 40;  // SEQ = file index << 40 | line
 constexpr int64_t kUndated = INT64_MIN;
 constexpr size_t kMaxRawBytes = 64 * 1024;
 
+// Staging tables that live for the whole run. staged_events is made anew
+// for each batch of files (kEventsStaging).
 constexpr char kStagingSchema[] = R"sql(
 CREATE TABLE run_files (FILE_IDX BIGINT, SOURCE VARCHAR, PATH VARCHAR);
-CREATE TABLE staged_events (USER_ID VARCHAR, ITEM_ID VARCHAR, TS BIGINT, EVENT_TYPE VARCHAR,
-  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT, K1 BIGINT, K2 BIGINT);
 CREATE TABLE staged_items (ITEM_ID VARCHAR, TITLE VARCHAR, DESCRIPTION VARCHAR,
   CATEGORY_L1 VARCHAR, CATEGORY_L2 VARCHAR, CATEGORY_L3 VARCHAR, BRAND VARCHAR, PRICE DOUBLE,
   AVAILABLE VARCHAR, CREATION_TIMESTAMP BIGINT, UPDATED_AT BIGINT, SEQ BIGINT);
@@ -39,6 +39,10 @@ CREATE TABLE staged_users (USER_ID VARCHAR, SEGMENT VARCHAR, COUNTRY VARCHAR,
   CREATION_TIMESTAMP BIGINT, UPDATED_AT BIGINT, SEQ BIGINT);
 CREATE TABLE staged_quarantine (SEQ BIGINT, REASON VARCHAR, DETAIL VARCHAR, EVENT_DATE VARCHAR,
   RAW BLOB);
+)sql";
+constexpr char kEventsStaging[] = R"sql(
+CREATE TABLE staged_events (USER_ID VARCHAR, ITEM_ID VARCHAR, TS BIGINT, EVENT_TYPE VARCHAR,
+  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT, K1 BIGINT, K2 BIGINT);
 )sql";
 
 struct FileTask {
@@ -392,8 +396,17 @@ class EtlRun {
   }
   Status Discover();
   Status CheckSchemas();
-  Status Ingest();
-  Status Transform();
+  // A large run is read in batches of files that fit the memory budget
+  // (etl.batch_mb): each batch is staged, de-duplicated (within itself, and
+  // against the lake and earlier batches) and written as interactions and
+  // user_item_daily files; the all-time tables are built once, from every
+  // batch's files, and the run commits once.
+  std::vector<std::vector<const FileTask*>> Batches() const;
+  Status RecordRunFiles();
+  StatusOr<Counters> Ingest(const std::vector<const FileTask*>& batch, uint64_t bytes_before);
+  Status TransformBatch(const Counters& batch, size_t batch_no);
+  Status TransformTotals();
+  Status StageItemHistory();
   Status Reconcile();
   Status CommitAll();
   StatusOr<std::vector<std::string>> LiveFiles(const std::string& table,
@@ -421,7 +434,9 @@ class EtlRun {
   std::map<DayKey, uint64_t> landed_;   // curated events per source and day
   uint64_t curated_[4] = {0, 0, 0, 0};  // curated events: all, views, adds-to-cart, purchases
   nlohmann::json stats_ = nlohmann::json::object();
-  ItemMatching item_matching_;  // [matching]: title matches of this run's files
+  ItemMatching item_matching_;        // [matching]: title matches of this run's files
+  bool batched_ = false;              // more than one batch: uid_new is a view over staged files
+  bool days_in_two_batches_ = false;  // a day's events came in more than one batch
 };
 
 StatusOr<uint64_t> EtlRun::Count(const std::string& sql) {
@@ -465,7 +480,9 @@ Status EtlRun::Discover() {
     const auto& only = options_.only_sources;
     if (!only.empty() && std::find(only.begin(), only.end(), source.name) == only.end()) continue;
     ASSIGN_OR_RETURN(std::vector<std::string> files, SourceFiles(project_, source));
-    if (files.empty() && source.type != config::SourceType::kFile) continue;  // empty table
+    if (files.empty() && (source.type != config::SourceType::kFile || source.allow_empty)) {
+      continue;  // empty table, or a log without segments yet
+    }
     if (files.empty()) {
       return Status::NotFound("source '" + source.name + "': no file matches " +
                               ResolvePath(project_.dir, source.path));
@@ -513,24 +530,50 @@ Status EtlRun::CheckSchemas() {
   return Status::OK();
 }
 
-Status EtlRun::Ingest() {
-  {
-    ASSIGN_OR_RETURN(lake::Appender files,
-                     conn_->CreateAppender("run_files", {ColumnType::kBigint, ColumnType::kVarchar,
-                                                         ColumnType::kVarchar}));
-    for (const auto& t : tasks_) {
-      files.SetInt64(0, t.file_idx);
-      files.SetString(1, project_.sources[t.source_index].name);
-      // Lineage names the file relative to the project, so a lake moved with
-      // its project (or built in another checkout) reads the same.
-      files.SetString(2, RelativeToProject(project_, t.path));
-      RETURN_IF_ERROR(files.EndRow());
-    }
-    RETURN_IF_ERROR(files.Close());
+std::vector<std::vector<const FileTask*>> EtlRun::Batches() const {
+  uint64_t budget = options_.batch_bytes;
+  if (budget == 0 && project_.etl.batch_mb > 0)
+    budget = static_cast<uint64_t>(project_.etl.batch_mb) << 20;
+  if (budget == 0) {
+    // As much input as the buffer pool: a batch's staged events take about
+    // half its JSON size, leaving room for de-duplication and aggregation.
+    budget = std::max<uint64_t>(
+        config::ParseByteSize(project_.etl.memory_limit).value_or(uint64_t{1} << 30),
+        uint64_t{256} << 20);
   }
+  // Files in discovery order (source, then path: daily files stay together).
+  std::vector<std::vector<const FileTask*>> batches(1);
+  uint64_t bytes = 0;
+  for (const auto& t : tasks_) {
+    if (!batches.back().empty() && bytes + t.stat.size > budget) {
+      batches.emplace_back();
+      bytes = 0;
+    }
+    batches.back().push_back(&t);
+    bytes += t.stat.size;
+  }
+  return batches;
+}
+
+Status EtlRun::RecordRunFiles() {
+  ASSIGN_OR_RETURN(lake::Appender files,
+                   conn_->CreateAppender("run_files", {ColumnType::kBigint, ColumnType::kVarchar,
+                                                       ColumnType::kVarchar}));
+  for (const auto& t : tasks_) {
+    files.SetInt64(0, t.file_idx);
+    files.SetString(1, project_.sources[t.source_index].name);
+    // Lineage names the file relative to the project, so a lake moved with
+    // its project (or built in another checkout) reads the same.
+    files.SetString(2, RelativeToProject(project_, t.path));
+    RETURN_IF_ERROR(files.EndRow());
+  }
+  return files.Close();
+}
+
+StatusOr<Counters> EtlRun::Ingest(const std::vector<const FileTask*>& batch,
+                                  uint64_t bytes_before) {
   // Large files first so that the threads finish together.
-  std::vector<const FileTask*> queue;
-  for (const auto& t : tasks_) queue.push_back(&t);
+  std::vector<const FileTask*> queue = batch;
   std::stable_sort(queue.begin(), queue.end(), [](const FileTask* a, const FileTask* b) {
     return a->stat.size > b->stat.size;
   });
@@ -546,7 +589,7 @@ Status EtlRun::Ingest() {
     RETURN_IF_ERROR(workers.back()->Open());
   }
   std::atomic<size_t> next{0};
-  std::atomic<uint64_t> bytes_done{0};
+  std::atomic<uint64_t> bytes_done{bytes_before};
   std::atomic<bool> failed{false};
   std::atomic<size_t> finished{0};  // workers done
   std::vector<Status> statuses(threads);
@@ -578,21 +621,25 @@ Status EtlRun::Ingest() {
     }
   }
   for (auto& t : pool) t.join();
-  if (options_.progress) options_.progress(result_.input_bytes, result_.input_bytes);
+  if (options_.progress) options_.progress(bytes_done.load(), result_.input_bytes);
   for (const auto& s : statuses) RETURN_IF_ERROR(s);
-  for (const auto& w : workers) counters_.Merge(w->counters());
-  return Status::OK();
+  Counters batch_counters;
+  for (const auto& w : workers) batch_counters.Merge(w->counters());
+  return batch_counters;
 }
 
-Status EtlRun::Transform() {
+Status EtlRun::TransformBatch(const Counters& batch, size_t batch_no) {
   const int64_t gap = static_cast<int64_t>(project_.etl.session_gap_minutes) * 60;
   const std::string shift = std::to_string(kLineBits);
   const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
   const std::string event_date = "CAST(make_timestamp(TS * 1000000) AS DATE)";
+  // Several batches write several files per partition: name them apart.
+  const std::string prefix = batched_ ? "b" + std::to_string(batch_no) : "";
 
   auto step_start = std::chrono::steady_clock::now();
   // Everything the readers handed over must be in the staging table.
-  ASSIGN_OR_RETURN(staged_rows_, Count("SELECT count(*) FROM staged_events"));
+  ASSIGN_OR_RETURN(uint64_t staged_rows, Count("SELECT count(*) FROM staged_events"));
+  staged_rows_ += staged_rows;
 
   // 1. Exact duplicates within the run: group by the 128-bit event key (see
   //    IngestWorker::EventKey) and delete all but the earliest (file, line)
@@ -617,17 +664,26 @@ Status EtlRun::Transform() {
         conn_->Execute("DELETE FROM staged_events USING dup WHERE staged_events.K1 = dup.K1 AND "
                        "staged_events.K2 = dup.K2 AND staged_events.SEQ <> dup.KEEP"));
   }
-  // 2. …and against the lake: events already in the partitions this run
-  //    touches (a file delivered twice, a file that grew). An event without a
-  //    session in its source matches the same event with a derived session.
-  for (const auto& [key, n] : counters_.staged) {
+  // 2. …and against the lake: events already in the partitions this batch
+  //    touches (a file delivered twice, a file that grew), and in what
+  //    earlier batches of this run staged there. An event without a session
+  //    in its source matches the same event with a derived session.
+  std::set<std::string> batch_days;
+  for (const auto& [key, n] : batch.staged) {
     auto kind = project_.sources[key.source].kind;
     if ((kind == config::SourceKind::kEvents || kind == config::SourceKind::kTransactions) &&
         key.day != kUndated) {
-      affected_days_.insert("event_date=" + ingest::FormatDate(key.day));
+      batch_days.insert("event_date=" + ingest::FormatDate(key.day));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> existing, LiveFiles("interactions", &affected_days_));
+  for (const auto& d : batch_days) {
+    if (!affected_days_.insert(d).second) days_in_two_batches_ = true;
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> existing, LiveFiles("interactions", &batch_days));
+  for (const auto& f : staged_) {
+    if (f.table == "interactions" && batch_days.count(f.partition))
+      existing.push_back(f.staged_path);
+  }
   if (!existing.empty()) {
     RETURN_IF_ERROR(conn_->Execute(
         "DELETE FROM staged_events USING (SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, "
@@ -657,7 +713,7 @@ Status EtlRun::Transform() {
         "WHERE staged_events.SEQ = d.SEQ"));
   }
 
-  stats_["dedupe_seconds"] = Seconds(step_start);
+  stats_["dedupe_seconds"] = stats_.value("dedupe_seconds", 0.0) + Seconds(step_start);
 
   // 4. interactions: append-only, one new file per touched partition.
   RETURN_IF_ERROR(Stage("interactions",
@@ -667,7 +723,8 @@ Status EtlRun::Transform() {
                             mask + " AS SOURCE_ROW, " + event_date +
                             " AS event_date "
                             "FROM staged_events e JOIN run_files f ON f.FILE_IDX = e.SEQ >> " +
-                            shift));
+                            shift,
+                        prefix));
 
   // 5. user_item_daily: this run's events per day, user and item (a delta:
   //    readers sum over runs). Kept in memory too for the tables below.
@@ -689,8 +746,8 @@ Status EtlRun::Transform() {
       "::BIGINT AS RUN_ID, " + event_date +
       " AS event_date "
       "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID"));
-  stats_["aggregate_seconds"] = Seconds(step_start);
-  RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new"));
+  stats_["aggregate_seconds"] = stats_.value("aggregate_seconds", 0.0) + Seconds(step_start);
+  RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new", prefix));
   // What reconciliation needs from the curated events, counted now so that
   // the staging table (the largest thing in memory) can go before the
   // aggregations below.
@@ -710,12 +767,24 @@ Status EtlRun::Transform() {
     for (int k = 0; k < 4; ++k) curated_[k] += static_cast<uint64_t>(landed.GetInt64(2 + k, i));
   }
   RETURN_IF_ERROR(conn_->Execute("DROP TABLE staged_events; DROP TABLE dup"));
+  // In a batched run the batches' user_item_daily files stand for uid_new.
+  if (batched_) return conn_->Execute("DROP TABLE uid_new");
+  return Status::OK();
+}
 
+Status EtlRun::TransformTotals() {
+  const std::string shift = std::to_string(kLineBits);
+  const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
   const lake::TableDef& uid = *lake::FindTable("user_item_daily");
   constexpr char kUidColumns[] =
       "USER_ID, ITEM_ID, VIEWS, ADD_TO_CARTS, PURCHASES, EVENTS, REVENUE, SCORE_RAW, FIRST_TS, "
       "LAST_TS, "
       "RUN_ID, event_date";
+  if (batched_) {
+    RETURN_IF_ERROR(conn_->Execute("CREATE VIEW uid_new AS SELECT " + std::string(kUidColumns) +
+                                   " FROM " +
+                                   lake::FilesRelation(uid, StagedPaths("user_item_daily"))));
+  }
   auto with_new = [&](const std::vector<std::string>& live) {
     return "(SELECT " + std::string(kUidColumns) + " FROM " + lake::FilesRelation(uid, live) +
            " UNION ALL SELECT " + kUidColumns + " FROM uid_new)";
@@ -725,15 +794,24 @@ Status EtlRun::Transform() {
   if (!affected_days_.empty()) {
     ASSIGN_OR_RETURN(std::vector<std::string> uid_days,
                      LiveFiles("user_item_daily", &affected_days_));
-    // This run's rows are unique per (day, user, item): when no earlier run
-    // touched these days, counting rows counts distinct users.
-    const std::string users = uid_days.empty() ? "count(*)" : "count(DISTINCT USER_ID)";
+    // One batch's rows are unique per (day, user, item): when no earlier run
+    // or other batch touched these days, counting rows counts distinct users.
+    // Otherwise the pairs are summed first: a two-level GROUP BY spills to
+    // disk, where count(DISTINCT) per group would have to fit in memory.
+    std::string rel = with_new(uid_days);
+    if (!uid_days.empty() || days_in_two_batches_) {
+      rel =
+          "(SELECT event_date, ITEM_ID, USER_ID, sum(VIEWS) AS VIEWS, sum(ADD_TO_CARTS) AS "
+          "ADD_TO_CARTS, sum(PURCHASES) AS PURCHASES, sum(EVENTS) AS EVENTS, "
+          "sum(CAST(REVENUE AS DECIMAL(38, 9))) AS REVENUE FROM " +
+          rel + " GROUP BY event_date, ITEM_ID, USER_ID)";
+    }
     RETURN_IF_ERROR(Stage(
         "daily_item_stats",
         "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
         "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
-            ExactSum("REVENUE") + " AS REVENUE, " + users + " AS USERS, event_date FROM " +
-            with_new(uid_days) + " GROUP BY event_date, ITEM_ID"));
+            ExactSum("REVENUE") + " AS REVENUE, count(*) AS USERS, event_date FROM " + rel +
+            " GROUP BY event_date, ITEM_ID"));
     ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats,
                      catalog_->LiveFiles("daily_item_stats"));
     for (const auto& f : old_stats) {
@@ -803,6 +881,7 @@ Status EtlRun::Transform() {
                             "recs GROUP BY ITEM_ID"));
   ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_items, catalog_->LiveFiles("items"));
   for (const auto& f : old_items) removed_.push_back(f.path);
+  RETURN_IF_ERROR(StageItemHistory());
 
   ASSIGN_OR_RETURN(std::string users_rel, lake_->TableRelation(*lake::FindTable("users")));
   RETURN_IF_ERROR(
@@ -840,6 +919,49 @@ Status EtlRun::Transform() {
                             "FROM staged_quarantine q JOIN run_files f ON f.FILE_IDX = q.SEQ >> " +
                             shift));
   return Status::OK();
+}
+
+// item_history: this run's item records, less those that repeat the item's
+// previous record (a daily full catalog dump adds only what changed). A
+// record without UPDATED_AT holds from the newest event time in the lake
+// (when recmart learned it, in data time: deterministic for the same input);
+// an item's very first record holds for all earlier time as well.
+Status EtlRun::StageItemHistory() {
+  const std::string shift = std::to_string(kLineBits);
+  const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
+  ASSIGN_OR_RETURN(std::optional<std::string> newest,
+                   conn_->QueryScalar("SELECT max(LAST_TS) FROM " +
+                                      lake::FilesRelation(mat, StagedPaths("interaction_matrix"))));
+  const std::string known_at = newest ? *newest : "NULL";
+  ASSIGN_OR_RETURN(std::string history_rel, lake_->TableRelation(*lake::FindTable("item_history")));
+  constexpr char kFields[] =
+      "TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
+      "CREATION_TIMESTAMP";
+  const std::string key =
+      "(coalesce(UPDATED_AT, 0)::HUGEINT << 88) + (RUN_ID::HUGEINT << 64) + RECORD_SEQ";
+  return Stage(
+      "item_history",
+      std::string("WITH prev AS (SELECT ITEM_ID, ") + kFields +
+          ", UPDATED_AT, SOURCE, RUN_ID, RECORD_SEQ, false AS NEW FROM " + history_rel +
+          " WHERE ITEM_ID IN (SELECT ITEM_ID FROM staged_items) "
+          "QUALIFY row_number() OVER (PARTITION BY ITEM_ID ORDER BY " +
+          key +
+          " DESC) = 1), "
+          "recs AS (SELECT * FROM prev UNION ALL SELECT s.ITEM_ID, " +
+          kFields + ", UPDATED_AT, f.SOURCE, " + std::to_string(run_id_) +
+          "::BIGINT, SEQ, true FROM staged_items s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " +
+          shift +
+          "), "
+          "marked AS (SELECT *, hash(" +
+          kFields + ") AS H, lag(hash(" + kFields +
+          ")) OVER w AS PREV_H, "
+          "row_number() OVER w AS N, bool_or(NOT NEW) OVER (PARTITION BY ITEM_ID) AS SEEN "
+          "FROM recs WINDOW w AS (PARTITION BY ITEM_ID ORDER BY " +
+          key + ")) SELECT ITEM_ID, " + kFields +
+          ", UPDATED_AT, CASE WHEN NOT SEEN AND N = 1 THEN NULL ELSE coalesce(UPDATED_AT, " +
+          known_at +
+          ") END AS EFFECTIVE_TS, SOURCE, RUN_ID, RECORD_SEQ FROM marked "
+          "WHERE NEW AND (PREV_H IS NULL OR H <> PREV_H)");
 }
 
 Status EtlRun::Reconcile() {
@@ -1007,24 +1129,41 @@ StatusOr<EtlResult> EtlRun::Run() {
   result_.run_id = run_id_;
   Status s = [&]() -> Status {
     RETURN_IF_ERROR(conn_->Execute(kStagingSchema));
-    auto t0 = std::chrono::steady_clock::now();
-    // Our workers do the reading; DuckDB's own pool would only spin beside them.
-    RETURN_IF_ERROR(conn_->Execute("SET threads = 1"));
-    RETURN_IF_ERROR(Ingest());
-    RETURN_IF_ERROR(conn_->Execute(
+    RETURN_IF_ERROR(RecordRunFiles());
+    const std::string all_threads =
         "SET threads = " +
         std::to_string(project_.etl.threads > 0
                            ? project_.etl.threads
-                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))));
-    CrashPoint("after_ingest");
-    if (FaultInjected("drop_staged_event")) {  // a row lost between reader and table
-      RETURN_IF_ERROR(conn_->Execute(
-          "DELETE FROM staged_events WHERE SEQ = (SELECT max(SEQ) FROM staged_events)"));
+                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    std::vector<std::vector<const FileTask*>> batches = Batches();
+    batched_ = batches.size() > 1;
+    stats_["batches"] = batches.size();
+    if (batched_) Log("etl: " + std::to_string(batches.size()) + " batches of files");
+    uint64_t bytes_before = 0;
+    double ingest_seconds = 0, transform_seconds = 0;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      RETURN_IF_ERROR(conn_->Execute(kEventsStaging));
+      auto t0 = std::chrono::steady_clock::now();
+      // Our workers do the reading; DuckDB's own pool would only spin beside them.
+      RETURN_IF_ERROR(conn_->Execute("SET threads = 1"));
+      ASSIGN_OR_RETURN(Counters batch, Ingest(batches[b], bytes_before));
+      for (const FileTask* t : batches[b]) bytes_before += t->stat.size;
+      RETURN_IF_ERROR(conn_->Execute(all_threads));
+      CrashPoint("after_ingest");
+      if (FaultInjected("drop_staged_event")) {  // a row lost between reader and table
+        RETURN_IF_ERROR(conn_->Execute(
+            "DELETE FROM staged_events WHERE SEQ = (SELECT max(SEQ) FROM staged_events)"));
+      }
+      ingest_seconds += Seconds(t0);
+      t0 = std::chrono::steady_clock::now();
+      RETURN_IF_ERROR(TransformBatch(batch, b + 1));
+      counters_.Merge(batch);
+      transform_seconds += Seconds(t0);
     }
-    stats_["ingest_seconds"] = Seconds(t0);
-    t0 = std::chrono::steady_clock::now();
-    RETURN_IF_ERROR(Transform());
-    stats_["transform_seconds"] = Seconds(t0);
+    stats_["ingest_seconds"] = ingest_seconds;
+    auto t0 = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(TransformTotals());
+    stats_["transform_seconds"] = transform_seconds + Seconds(t0);
 
     t0 = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(Reconcile());

@@ -42,6 +42,9 @@ struct EtlRunOptions {
   std::vector<std::string> only_sources;
   // Wait for another writer to finish instead of failing at once.
   bool wait_for_lock = false;
+  // > 0: input bytes per batch of files, instead of [etl] batch_mb (tests use
+  // a few bytes to get one batch per file).
+  uint64_t batch_bytes = 0;
 };
 
 struct EtlResult {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "recmart/common/fs.h"
@@ -137,6 +138,65 @@ TEST_F(PipelineTest, NothingNewWritesNothing) {
   EXPECT_TRUE(r->nothing_new);
   EXPECT_EQ(r->run_id, 0);
   EXPECT_EQ(fs::last_write_time(p.catalog_path), before);
+}
+
+// A run read in batches (one file each here) lands exactly what one batch
+// lands: duplicates across batches are dropped, sessions derived, the
+// all-time tables built once, one run committed.
+TEST_F(PipelineTest, BatchedRunEqualsOneBatch) {
+  const std::string day1 =
+      "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n"
+      "{\"u\":\"a\",\"i\":\"y\",\"t\":\"2024-01-01T00:01:00Z\",\"e\":\"purchase\",\"v\":5}\n"
+      "{\"u\":\"b\",\"i\":\"x\",\"t\":\"2024-01-01T09:00:00Z\",\"e\":\"view\"}\n"
+      "{\"u\":\"b\",\"i\":\"x\",\"t\":\"2024-01-01T09:00:00Z\",\"e\":\"view\"}\n";
+  const std::string day2 =
+      "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-02T00:00:00Z\",\"e\":\"purchase\",\"v\":7}\n"
+      "{\"u\":\"c\",\"i\":\"z\",\"t\":\"bad\",\"e\":\"view\"}\n";
+  // Day 1 again (delivered twice) with one new event.
+  const std::string again =
+      day1 + "{\"u\":\"c\",\"i\":\"y\",\"t\":\"2024-01-01T12:00:00Z\",\"e\":\"view\"}\n";
+  std::vector<std::string> tables = {"SELECT * EXCLUDE (SOURCE_FILE, SOURCE_ROW) FROM interactions",
+                                     "SELECT * FROM interaction_matrix",
+                                     "SELECT * FROM daily_item_stats",
+                                     "SELECT * EXCLUDE (RUN_ID) FROM user_item_daily",
+                                     "SELECT * FROM items",
+                                     "SELECT * FROM users",
+                                     "SELECT * EXCLUDE (RUN_ID, SOURCE_FILE) FROM quarantine"};
+  std::map<std::string, std::vector<std::string>> seen[2];
+  EtlResult results[2];
+  for (int batched = 0; batched < 2; ++batched) {
+    std::string sub = dir_ + "/" + (batched ? "batched" : "whole");
+    fs::create_directories(sub + "/data");
+    std::ofstream(sub + "/data/1-day1.jsonl") << day1;
+    std::ofstream(sub + "/data/2-day2.jsonl") << day2;
+    std::ofstream(sub + "/data/3-again.jsonl") << again;
+    auto p = config::ParseProject(
+        "[project]\nlake = \"lake\"\n[[sources]]\nname = \"s\"\n" + std::string(kJsonlSource),
+        sub + "/recmart.toml", sub);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EtlRunOptions o;
+    o.batch_bytes = batched ? 1 : 0;
+    auto r = RunEtl(*p, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    results[batched] = *r;
+    for (const auto& t : tables) {
+      auto rows = Rows(*p, t + " ORDER BY ALL");
+      seen[batched][t] = rows;
+    }
+    auto runs = Rows(*p, "SELECT count(*) FROM interactions");
+    ASSERT_EQ(runs.size(), 1u);
+  }
+  for (const auto& t : tables) {
+    EXPECT_FALSE(seen[0][t].empty()) << t;
+    EXPECT_EQ(seen[0][t], seen[1][t]) << t;
+  }
+  EXPECT_EQ(seen[0][tables[0]].size(), 5u);  // a×3, b×1, c×1: the repeats dropped
+  EXPECT_EQ(results[1].raw_rows, results[0].raw_rows);
+  EXPECT_EQ(results[1].accepted, results[0].accepted);
+  EXPECT_EQ(results[1].duplicates, results[0].duplicates);
+  EXPECT_EQ(results[1].duplicates, 5u);  // b's repeat, and day 1's four rows again
+  EXPECT_EQ(results[1].quarantined, 1u);
+  EXPECT_EQ(results[1].run_id, results[0].run_id);  // one run each
 }
 
 TEST_F(PipelineTest, SecondWriterIsRefused) {

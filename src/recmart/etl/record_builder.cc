@@ -227,6 +227,10 @@ bool RecordBuilder::BuildItemFields(const ingest::Row& row,
       int64_t ts = 0;
       if (!Timestamp(row, index, "CREATION_TIMESTAMP", &ts, out)) return false;
       it.creation_timestamp = ts;
+    } else if (field == "UPDATED_AT") {  // items sources only: when the record was true
+      int64_t ts = 0;
+      if (!Timestamp(row, index, "UPDATED_AT", &ts, out)) return false;
+      it.updated_at = ts;
     } else if (field == "AVAILABLE") {
       available_buffer_.assign(s);
       std::transform(available_buffer_.begin(), available_buffer_.end(), available_buffer_.begin(),
@@ -287,6 +291,10 @@ bool RecordBuilder::BuildUserFields(const ingest::Row& row,
       int64_t ts = 0;
       if (!Timestamp(row, index, "CREATION_TIMESTAMP", &ts, out)) return false;
       u.creation_timestamp = ts;
+    } else if (field == "UPDATED_AT") {  // users sources only
+      int64_t ts = 0;
+      if (!Timestamp(row, index, "UPDATED_AT", &ts, out)) return false;
+      u.updated_at = ts;
     } else if (field == "SEGMENT")
       u.segment = s;
     else if (field == "COUNTRY")

@@ -241,6 +241,33 @@ TEST(RecordBuilder, ItemsSourceAvailability) {
   EXPECT_FALSE(out.has_event);
 }
 
+TEST(RecordBuilder, ItemsAndUsersSourcesMayStateWhenARecordWasTrue) {
+  config::SourceConfig items;
+  items.name = "catalog";
+  items.kind = config::SourceKind::kItems;
+  items.columns = {{"ITEM_ID", "id"}, {"PRICE", "p"}, {"UPDATED_AT", "changed"}};
+  RecordBuilder b(items);
+  BuildOutput out;
+  RowFixture f(b, {{"id", "p1"}, {"p", "3"}, {"changed", "2024-01-10T00:00:00Z"}});
+  b.Build(f.row, &out);
+  ASSERT_TRUE(out.has_item);
+  EXPECT_THAT(out.item.updated_at, Optional(int64_t{1704844800}));
+  RowFixture bad(b, {{"id", "p1"}, {"p", "3"}, {"changed", "soon"}});
+  b.Build(bad.row, &out);
+  ASSERT_TRUE(out.rejection);
+  EXPECT_EQ(out.rejection->reason, "invalid_timestamp");
+
+  config::SourceConfig users;
+  users.name = "crm";
+  users.kind = config::SourceKind::kUsers;
+  users.columns = {{"USER_ID", "id"}, {"UPDATED_AT", "changed"}};
+  RecordBuilder u(users);
+  RowFixture g(u, {{"id", "c1"}, {"changed", "1700000000"}});
+  u.Build(g.row, &out);
+  ASSERT_TRUE(out.has_user);
+  EXPECT_THAT(out.user.updated_at, Optional(int64_t{1700000000}));
+}
+
 TEST(RecordBuilder, ItemIdRulesThenTitleMatches) {
   config::SourceConfig s = Events();
   s.item_id_rules = {"trim", "upper", "strip_prefix:SKU-", "strip_leading_zeros"};

@@ -114,6 +114,27 @@ std::vector<std::string> FeatureColumns(FeatureGroup g, const config::FeatureGro
 
 }  // namespace
 
+std::string ItemsAsOfSql(std::string_view pairs) {
+  // Records in effect strictly before _as_of (as events are), newest first
+  // per field; items known only from the items table (a lake from before
+  // item_history) hold for all time.
+  const std::string key =
+      "(coalesce(h.UPDATED_AT, 0)::HUGEINT << 88) + (h.RUN_ID::HUGEINT << 64) + h.RECORD_SEQ";
+  auto pick = [&](const char* col) {
+    return std::string("arg_max(h.") + col + ", " + key + ") FILTER (WHERE h." + col +
+           " IS NOT NULL) AS " + col;
+  };
+  return "ia AS (SELECT p.ITEM_ID, p._as_of, " + pick("PRICE") + ", " + pick("CATEGORY_L1") + ", " +
+         pick("CREATION_TIMESTAMP") + " FROM (" + std::string(pairs) +
+         ") p JOIN item_history h ON h.ITEM_ID = p.ITEM_ID AND (h.EFFECTIVE_TS IS NULL OR "
+         "h.EFFECTIVE_TS < p._as_of) GROUP BY p.ITEM_ID, p._as_of "
+         "UNION ALL SELECT p.ITEM_ID, p._as_of, i.PRICE, i.CATEGORY_L1, i.CREATION_TIMESTAMP FROM "
+         "(" +
+         std::string(pairs) +
+         ") p JOIN items i ON i.ITEM_ID = p.ITEM_ID "
+         "WHERE i.ITEM_ID NOT IN (SELECT ITEM_ID FROM item_history))";
+}
+
 std::string FeatureSql(FeatureGroup g, const config::FeatureGroupConfig& c,
                        std::string_view spine) {
   std::vector<std::string> keys = KeyColumns(g);
@@ -121,6 +142,17 @@ std::string FeatureSql(FeatureGroup g, const config::FeatureGroupConfig& c,
   for (const std::string& k : keys) on += "e." + k + " = s." + k + " AND ";
   std::string sql = "WITH s AS (" + std::string(spine) + ")";
   const bool fav = g == FeatureGroup::kUser && Has(c, "favourite_categories");
+  const bool user_items = fav || (g == FeatureGroup::kUser && Has(c, "average_price"));
+  // Item metadata as it was at each row's _as_of (ia: ITEM_ID, _as_of, …),
+  // for the items the rows need.
+  if (user_items || g == FeatureGroup::kItem) {
+    const std::string pairs =
+        g == FeatureGroup::kItem
+            ? "SELECT DISTINCT ITEM_ID, _as_of FROM s"
+            : "SELECT DISTINCT e.ITEM_ID, s._as_of FROM s JOIN interactions e ON " + on +
+                  "e.TIMESTAMP < s._as_of";
+    sql += ", " + ItemsAsOfSql(pairs);
+  }
   if (fav) {
     // The user's top categories by events before _as_of, ties by name.
     sql += ", fc AS (SELECT _row, list(cat ORDER BY n DESC, cat)[1:" +
@@ -128,7 +160,7 @@ std::string FeatureSql(FeatureGroup g, const config::FeatureGroupConfig& c,
            "] AS favourite_categories FROM (SELECT s._row, i.CATEGORY_L1 AS cat, count(*) AS n "
            "FROM s JOIN interactions e ON " +
            on +
-           "e.TIMESTAMP < s._as_of JOIN items i ON i.ITEM_ID = e.ITEM_ID "
+           "e.TIMESTAMP < s._as_of JOIN ia i ON i.ITEM_ID = e.ITEM_ID AND i._as_of = s._as_of "
            "WHERE i.CATEGORY_L1 IS NOT NULL GROUP BY ALL) GROUP BY _row)";
   }
   sql += " SELECT s._row";
@@ -136,8 +168,9 @@ std::string FeatureSql(FeatureGroup g, const config::FeatureGroupConfig& c,
   for (const std::string& col : FeatureColumns(g, c)) sql += ", " + col;
   sql += " FROM s LEFT JOIN interactions e ON " + on + "e.TIMESTAMP < s._as_of";
   if (g == FeatureGroup::kUser && Has(c, "average_price"))
-    sql += " LEFT JOIN items ei ON ei.ITEM_ID = e.ITEM_ID";
-  if (g == FeatureGroup::kItem) sql += " LEFT JOIN items si ON si.ITEM_ID = s.ITEM_ID";
+    sql += " LEFT JOIN ia ei ON ei.ITEM_ID = e.ITEM_ID AND ei._as_of = s._as_of";
+  if (g == FeatureGroup::kItem)
+    sql += " LEFT JOIN ia si ON si.ITEM_ID = s.ITEM_ID AND si._as_of = s._as_of";
   if (fav) sql += " LEFT JOIN fc ON fc._row = s._row";
   sql += " GROUP BY s._row, s._as_of";
   for (const std::string& k : keys) sql += ", s." + k;

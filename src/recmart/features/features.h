@@ -15,10 +15,10 @@
 //              price_band_edges), age_days (since CREATION_TIMESTAMP, else the
 //              first event; NULL when not yet created), events
 //   user_item  events, views, add_to_carts, purchases, recency_days
-// Event-derived values are point-in-time exact. Item metadata (PRICE,
-// CATEGORY_L1, CREATION_TIMESTAMP) is the lake's latest, which has no
-// history: price_band, average_price and favourite_categories use today's
-// catalog.
+// Every value is point-in-time: events strictly before the as-of time, and
+// item metadata (PRICE, CATEGORY_L1, CREATION_TIMESTAMP) as it was then,
+// from the lake's item_history (ItemsAsOfSql). An item's first known record
+// stands for all earlier time: there is nothing older to use.
 //
 // Offline store: <lake>/features/<group>/snapshot_date=YYYY-MM-DD/part.parquet
 // (Hive layout; replaced atomically by a temp file and a rename).
@@ -45,9 +45,16 @@ inline constexpr config::FeatureGroup kGroups[] = {
 // columns _row (BIGINT, unique), _as_of (BIGINT epoch seconds) and USER_ID
 // and/or ITEM_ID as the group needs. Uses only events with TIMESTAMP < _as_of.
 // Output: _row, the key column(s), then the features in configuration order.
-// Expects views named interactions and items (lake::Lake::CreateViews).
+// Expects views named interactions, items and item_history
+// (lake::Lake::CreateViews).
 std::string FeatureSql(config::FeatureGroup group, const config::FeatureGroupConfig& c,
                        std::string_view spine);
+
+// A CTE "ia AS (…)" with, for each (ITEM_ID, _as_of) row of the relation
+// `pairs`, the item's PRICE, CATEGORY_L1 and CREATION_TIMESTAMP as they were
+// just before _as_of (see lake/tables.cc, item_history). Items without any
+// record then are absent.
+std::string ItemsAsOfSql(std::string_view pairs);
 
 struct MaterializeOptions {
   // "YYYY-MM-DD": features as of the end of that day (UTC), i.e. from events

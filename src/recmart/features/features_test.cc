@@ -213,6 +213,66 @@ TEST_F(FeaturesTest, TrainingSetIsPointInTimeCorrect) {
   EXPECT_EQ(c->GetString(3, 0), "1");
 }
 
+// The catalog changes after the first load: x moves from "home" at 10 to
+// "garden" at 200. The lake learns it when its newest event is Jan 10, so a
+// label before then must see the old values and a label after, the new.
+TEST_F(FeaturesTest, TrainingSetSeesItemMetadataAsItWasAtTheLabel) {
+  std::ofstream(dir_ / "items.csv", std::ios::trunc) << "i,cat,price,created\n"
+                                                        "x,garden,200,2023-12-01T00:00:00Z\n"
+                                                        "y,toys,120,2023-12-31T00:00:00Z\n"
+                                                        "z,toys,60,2024-02-01T00:00:00Z\n";
+  auto r2 = etl::RunEtl(project_, {});
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  auto db = lake::Database::Open("");
+  auto conn = (*db)->Connect();
+  auto history = conn->Query("SELECT ITEM_ID, PRICE, CATEGORY_L1, EFFECTIVE_TS FROM read_parquet(" +
+                             lake::SqlString((dir_ / "lake/item_history") + "/*.parquet") +
+                             ") ORDER BY ITEM_ID, EFFECTIVE_TS NULLS FIRST");
+  ASSERT_TRUE(history.ok()) << history.status();
+  // x twice (first record: since ever; the change: from Jan 10); y and z
+  // once, since their second delivery repeats the first.
+  ASSERT_EQ(history->row_count(), 4u);
+  EXPECT_EQ(history->GetString(0, 1), "x");
+  EXPECT_EQ(history->GetDouble(1, 1), 200.0);
+  EXPECT_EQ(history->GetInt64(3, 1), 1704844800);  // 2024-01-10, the newest event
+  EXPECT_TRUE(history->IsNull(3, 0));
+  EXPECT_EQ(history->GetString(0, 2), "y");
+
+  std::ofstream(dir_ / "labels.csv") << "user_id,item_id,timestamp,label\n"
+                                        "a,x,2024-01-05T00:00:00Z,1\n"
+                                        "a,x,2024-01-10T00:00:00Z,1\n"
+                                        "a,x,2024-01-12T00:00:00Z,0\n";
+  TrainingSetOptions o{dir_ / "labels.csv", dir_ / "train.parquet"};
+  auto r = BuildTrainingSet(project_, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto q = conn->Query(
+      "SELECT item_price_band, user_average_price, user_favourite_categories::VARCHAR "
+      "FROM read_parquet(" +
+      lake::SqlString(dir_ / "train.parquet") + ") ORDER BY timestamp");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->row_count(), 3u);
+  // Jan 5: the old catalog. a saw x three times (10) before then.
+  EXPECT_EQ(q->GetString(0, 0), "<50");
+  EXPECT_DOUBLE_EQ(q->GetDouble(1, 0), 10.0);
+  EXPECT_EQ(q->GetString(2, 0), "[home]");
+  // Jan 10 00:00, the instant the change holds from: still before it.
+  EXPECT_EQ(q->GetString(0, 1), "<50");
+  // Jan 12: the new one — x at 200 (four events) and y at 120 (one).
+  EXPECT_EQ(q->GetString(0, 2), ">=100");
+  EXPECT_DOUBLE_EQ(q->GetDouble(1, 2), (4 * 200.0 + 120.0) / 5);
+  EXPECT_EQ(q->GetString(2, 2), "[garden, toys]");
+
+  // The same catalog again (a new mtime): read, but nothing new to record.
+  std::filesystem::last_write_time(dir_ / "items.csv",
+                                   std::filesystem::file_time_type::clock::now());
+  auto r3 = etl::RunEtl(project_, {});
+  ASSERT_TRUE(r3.ok()) << r3.status();
+  auto again = conn->Query("SELECT count(*) FROM read_parquet(" +
+                           lake::SqlString((dir_ / "lake/item_history") + "/*.parquet") + ")");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->GetInt64(0, 0), 4);
+}
+
 TEST_F(FeaturesTest, BadInputsAreOneLineErrors) {
   std::ofstream(dir_ / "bad.csv") << "user,item,ts,label\na,x,1,1\n";
   EXPECT_THAT(BuildTrainingSet(project_, {dir_ / "bad.csv", dir_ / "o.csv"}),

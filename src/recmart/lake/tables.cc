@@ -32,6 +32,30 @@ constexpr ColumnDef kItems[] = {
     {"UPDATED_AT", "BIGINT", "event time of the record the values come from"},
     {"SOURCE", "VARCHAR", "source of the latest values"},
 };
+// Append-only: every item record a run read that changed what the lake knew
+// of the item. The item's state at time t is, field by field, the newest
+// non-null value (by UPDATED_AT, then RUN_ID, then RECORD_SEQ) among the
+// records with EFFECTIVE_TS <= t or NULL; the items table is that state now.
+constexpr ColumnDef kItemHistory[] = {
+    {"ITEM_ID", "VARCHAR", "item id"},
+    {"TITLE", "VARCHAR", ""},
+    {"DESCRIPTION", "VARCHAR", ""},
+    {"CATEGORY_L1", "VARCHAR", ""},
+    {"CATEGORY_L2", "VARCHAR", ""},
+    {"CATEGORY_L3", "VARCHAR", ""},
+    {"BRAND", "VARCHAR", ""},
+    {"PRICE", "DOUBLE", "price the record states; NULL when it states none"},
+    {"AVAILABLE", "VARCHAR", ""},
+    {"CREATION_TIMESTAMP", "BIGINT", ""},
+    {"UPDATED_AT", "BIGINT", "the record's own update time, when its source has one"},
+    {"EFFECTIVE_TS", "BIGINT",
+     "from when the record's values hold, epoch seconds: UPDATED_AT, else the newest event "
+     "time in the lake when the run read it; NULL for an item's first record (its first known "
+     "values are all there is for earlier times)"},
+    {"SOURCE", "VARCHAR", ""},
+    {"RUN_ID", "BIGINT", "the ETL run that read it"},
+    {"RECORD_SEQ", "BIGINT", "order of the record within its run (file, line)"},
+};
 constexpr ColumnDef kUsers[] = {
     {"USER_ID", "VARCHAR", "user id"},
     {"SEGMENT", "VARCHAR", ""},
@@ -87,10 +111,12 @@ constexpr ColumnDef kDailyItemStats[] = {
     {"USERS", "BIGINT", "distinct users"},
 };
 
-constexpr std::array<TableDef, 7> kTables = {{
+constexpr std::array<TableDef, 8> kTables = {{
     {"interactions", "event_date", "DATE", kInteractions,
      "curated events, de-duplicated, with lineage"},
     {"items", "", "", kItems, "item catalog: latest metadata per item"},
+    {"item_history", "", "", kItemHistory,
+     "item records over time, for metadata as it was at a past time"},
     {"users", "", "", kUsers, "users: latest metadata and activity span per user"},
     {"quarantine", "ingest_date", "DATE", kQuarantine, "rejected rows with the reason"},
     {"user_item_daily", "event_date", "DATE", kUserItemDaily,

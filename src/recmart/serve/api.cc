@@ -1,5 +1,9 @@
 #include "recmart/serve/api.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +17,8 @@
 #include "recmart/engine/recommend.h"
 #include "recmart/features/features.h"
 #include "recmart/serve/http_server.h"
+#include "recmart/serve/live_log.h"
+#include "recmart/serve/live_state.h"
 #include "recmart/serve/metrics.h"
 #include "recmart/serve/requests.h"
 #include "recmart/serve/segment_log.h"
@@ -48,12 +54,6 @@ HttpResponse FromStatus(const Status& s) {
   return JsonError(code, s.message());
 }
 
-void AppendFloat(float v, std::string* out) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
-
 std::string AnswerJson(const Answer& a) {
   std::string out;
   out.reserve(64 + a.items.size() * 40);
@@ -63,7 +63,7 @@ std::string AnswerJson(const Answer& a) {
     out += "{\"itemId\":";
     AppendJsonString(a.items[i].first, &out);
     out += ",\"score\":";
-    AppendFloat(a.items[i].second, &out);
+    AppendScore(a.items[i].second, &out);
     out += '}';
   }
   out += "],\"recommendationId\":";
@@ -102,7 +102,8 @@ struct ApiServer::Impl {
   std::unique_ptr<Recommender> rec;
   std::vector<std::string> keys;
   Metrics metrics;
-  std::unique_ptr<SegmentLog> events, impressions;
+  std::unique_ptr<SegmentLog> events, items_log, users_log, impressions;
+  LiveStateStats loaded;
   std::unique_ptr<HttpServer> http;
   std::thread poller;
   std::mutex poll_mu;
@@ -132,8 +133,12 @@ struct ApiServer::Impl {
   HttpResponse Answered(std::string_view endpoint, const std::string& user,
                         const StatusOr<Answer>& a);
   void Events(const HttpRequest& req, Responder respond, Clock::time_point t0, size_t ep);
-  HttpResponse PutRecords(const HttpRequest& req, bool items);
+  void PutRecords(const HttpRequest& req, LiveLogKind kind, Responder respond, Clock::time_point t0,
+                  size_t ep);
   HttpResponse Reload();
+  // After a new model is swapped in: the lake's users again (the ETL that
+  // fed the new model may have brought new user metadata).
+  void ReloadLakeUsers();
   HttpResponse Health();
   std::string ModelLines() const;
   void LogImpression(std::string_view endpoint, const std::string& user, const Answer& a);
@@ -159,8 +164,12 @@ void ApiServer::Impl::Handle(HttpRequest&& req, Responder respond) {
   if (p == "/similar-items" && m == "POST") return finish(SimilarItems(req));
   if (p == "/personalized-ranking" && m == "POST") return finish(Ranking(req));
   if (p == "/events" && m == "POST") return Events(req, std::move(respond), t0, ep);
-  if (p == "/items" && m == "PUT") return finish(PutRecords(req, true));
-  if (p == "/users" && m == "PUT") return finish(PutRecords(req, false));
+  if (p == "/items" && m == "PUT") {
+    return PutRecords(req, LiveLogKind::kItems, std::move(respond), t0, ep);
+  }
+  if (p == "/users" && m == "PUT") {
+    return PutRecords(req, LiveLogKind::kUsers, std::move(respond), t0, ep);
+  }
   if (p == "/admin/reload" && m == "POST") return finish(Reload());
   if (m == "GET" && p.rfind("/features/users/", 0) == 0)
     return finish(Features(config::FeatureGroup::kUser, std::string_view(p).substr(16)));
@@ -285,7 +294,7 @@ void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::t
   }
   // Durable first, visible second, answered third: an acknowledged event is
   // on disk and in the user's next answer.
-  const std::string key = user.empty() ? session : user;
+  const std::string key(LiveEventKey(user, session));
   const size_t n = live->size();
   events->Append(std::move(lines), [this, key, live, n, respond = std::move(respond), t0,
                                     ep](const Status& st) {
@@ -302,23 +311,56 @@ void ApiServer::Impl::Events(const HttpRequest& req, Responder respond, Clock::t
   });
 }
 
-HttpResponse ApiServer::Impl::PutRecords(const HttpRequest& req, bool items) {
+// Like events: durable first (the items or users log), visible second,
+// answered third -- a restarted server replays the log, and `recmart etl`
+// ingests it into the lake's items / users tables.
+void ApiServer::Impl::PutRecords(const HttpRequest& req, LiveLogKind kind, Responder respond,
+                                 Clock::time_point t0, size_t ep) {
+  const bool items = kind == LiveLogKind::kItems;
   StatusOr<std::vector<std::pair<std::string, Record>>> parsed =
       ParseRecordsRequest(req.body, items, MaxString());
-  if (!parsed.ok()) return FromStatus(parsed.status());
-  std::vector<std::pair<std::string, Record>> records = std::move(*parsed);
-  const size_t n = records.size();
-  if (items) {
-    rec->live().PutItems(std::move(records));
-  } else {
-    rec->live().PutUsers(std::move(records));
+  if (!parsed.ok()) {
+    HttpResponse res = FromStatus(parsed.status());
+    metrics.Observe(ep, res.status, std::chrono::duration<double>(Clock::now() - t0).count());
+    return respond(std::move(res));
   }
-  return {200, "application/json", "{\"accepted\":" + std::to_string(n) + "}"};
+  auto records = std::make_shared<std::vector<std::pair<std::string, Record>>>(std::move(*parsed));
+  const int64_t received = UnixMillis();
+  std::string lines;
+  for (const auto& [id, r] : *records) AppendRecordLine(kind, id, r, received, &lines);
+  SegmentLog& log = items ? *items_log : *users_log;
+  log.Append(std::move(lines), [this, items, records, respond = std::move(respond), t0,
+                                ep](const Status& st) {
+    HttpResponse res;
+    if (st.ok()) {
+      const size_t n = records->size();
+      if (items) {
+        rec->live().PutItems(std::move(*records));
+      } else {
+        rec->live().PutUsers(std::move(*records));
+      }
+      res = {200, "application/json", "{\"accepted\":" + std::to_string(n) + "}"};
+    } else {
+      res =
+          JsonError(503, std::string(items ? "items" : "users") + ": not stored: " + st.message());
+    }
+    metrics.Observe(ep, res.status, std::chrono::duration<double>(Clock::now() - t0).count());
+    respond(std::move(res));
+  });
+}
+
+void ApiServer::Impl::ReloadLakeUsers() {
+  StatusOr<uint64_t> n = LoadLakeUsers(rec->project(), rec->live());
+  if (!n.ok()) {
+    std::fprintf(stderr, "recmart serve: keeping the user metadata loaded before: %s\n",
+                 n.status().message().c_str());
+  }
 }
 
 HttpResponse ApiServer::Impl::Reload() {
   StatusOr<bool> swapped = rec->Refresh();
   if (!swapped.ok()) return FromStatus(swapped.status());
+  if (*swapped) ReloadLakeUsers();
   std::string body =
       "{\"swapped\":" + std::string(*swapped ? "true" : "false") + ",\"modelVersion\":";
   AppendJsonString(rec->models()->live->version, &body);
@@ -369,6 +411,10 @@ void ApiServer::Impl::LogImpression(std::string_view endpoint, const std::string
 }
 
 void ApiServer::Impl::Poll() {
+  // Loading a model (reading the bundle, its id maps and index) takes a core
+  // for a second or two: at the lowest priority it takes longer but queues
+  // no request behind it (on Linux the nice value is per thread).
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
   const auto period =
       std::chrono::milliseconds(static_cast<int64_t>(options.serve.poll_seconds * 1000));
   std::string last_error;
@@ -384,6 +430,7 @@ void ApiServer::Impl::Poll() {
       if (*swapped) {
         std::fprintf(stderr, "recmart serve: now serving %s\n",
                      rec->models()->live->version.c_str());
+        ReloadLakeUsers();
       }
     }
     lock.lock();
@@ -395,6 +442,8 @@ ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiServer::~ApiServer() { Stop(); }
 
 int ApiServer::port() const { return impl_->http ? impl_->http->port() : 0; }
+
+const LiveStateStats& ApiServer::loaded() const { return impl_->loaded; }
 
 StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(std::unique_ptr<Recommender> recommender,
                                                       const ApiOptions& options) {
@@ -419,11 +468,21 @@ StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(std::unique_ptr<Recommende
       impl->keys.push_back(k);
     }
   }
-  SegmentLogOptions ev;
-  ev.dir = options.project_dir + "/" + abtest::kEventsDir;
-  ev.prefix = "events";
-  ev.durable = options.serve.durable_events;
-  ASSIGN_OR_RETURN(impl->events, SegmentLog::Open(ev));
+  // The live logs (sealing what a killed server left open), then what they
+  // and the lake hold, before the first request.
+  for (LiveLogKind kind : {LiveLogKind::kEvents, LiveLogKind::kItems, LiveLogKind::kUsers}) {
+    SegmentLogOptions lo;
+    lo.dir = LiveLogDir(options.project_dir, kind);
+    lo.prefix = std::string(LiveLogName(kind));
+    lo.durable = options.serve.durable_events;
+    ASSIGN_OR_RETURN(std::unique_ptr<SegmentLog> log, SegmentLog::Open(lo));
+    (kind == LiveLogKind::kEvents  ? impl->events
+     : kind == LiveLogKind::kItems ? impl->items_log
+                                   : impl->users_log) = std::move(log);
+  }
+  if (options.load_live_state) {
+    ASSIGN_OR_RETURN(impl->loaded, LoadLiveState(*impl->rec, options.project_dir));
+  }
   if (options.log_impressions) {
     SegmentLogOptions im;
     im.dir = options.project_dir + "/" + abtest::kImpressionsDir;
@@ -440,6 +499,9 @@ StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(std::unique_ptr<Recommende
                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ho.max_body_bytes = static_cast<size_t>(options.serve.max_body_bytes);
   ho.request_timeout_ms = options.serve.request_timeout_ms;
+  ho.header_timeout_ms = options.serve.header_timeout_ms;
+  ho.idle_timeout_ms = options.serve.idle_timeout_ms;
+  ho.max_connections = static_cast<int>(options.serve.max_connections);
   Impl* raw = impl.get();
   ASSIGN_OR_RETURN(impl->http, HttpServer::Start(ho, [raw](HttpRequest&& req, Responder respond) {
                      raw->Handle(std::move(req), std::move(respond));
@@ -459,6 +521,8 @@ void ApiServer::Stop() {
   if (impl_->poller.joinable()) impl_->poller.join();
   if (impl_->http) impl_->http->Stop();
   if (impl_->events) impl_->events->Close();
+  if (impl_->items_log) impl_->items_log->Close();
+  if (impl_->users_log) impl_->users_log->Close();
   if (impl_->impressions) impl_->impressions->Close();
 }
 

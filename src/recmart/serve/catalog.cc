@@ -102,19 +102,33 @@ std::optional<filter::FieldType> UserTable::Type(std::string_view f) const {
 
 std::string_view UserTable::String(std::string_view f, size_t row) const {
   const int fi = FieldIndex(kUserFieldDefs, f);
-  if (fi < 0 || row >= live_->records.size()) return {};
-  return live_->records[row].strings[static_cast<size_t>(fi)];
+  if (fi < 0 || row >= size()) return {};
+  const size_t k = static_cast<size_t>(fi);
+  const size_t live = live_->records.size();
+  if (row >= live) return base_->String(k, row - live);
+  const Record& r = live_->records[row];
+  if (r.present & (1u << k)) return r.strings[k];
+  const int64_t b = base_->Row(live_->ids[row]);
+  return b < 0 ? std::string_view() : base_->String(k, static_cast<size_t>(b));
 }
 
 double UserTable::Number(std::string_view f, size_t row) const {
   const int fi = FieldIndex(kUserFieldDefs, f);
-  if (fi < 0 || row >= live_->records.size()) return kNaN;
-  return live_->records[row].numbers[static_cast<size_t>(fi)];
+  if (fi < 0 || row >= size()) return kNaN;
+  const size_t k = static_cast<size_t>(fi);
+  const size_t live = live_->records.size();
+  if (row >= live) return base_->Number(k, row - live);
+  const Record& r = live_->records[row];
+  if (r.present & (1u << k)) return r.numbers[k];
+  const int64_t b = base_->Row(live_->ids[row]);
+  return b < 0 ? kNaN : base_->Number(k, static_cast<size_t>(b));
 }
 
 int64_t UserTable::Row(std::string_view id) const {
   auto it = live_->index.find(std::string(id));
-  return it == live_->index.end() ? -1 : static_cast<int64_t>(it->second);
+  if (it != live_->index.end()) return static_cast<int64_t>(it->second);
+  const int64_t b = base_->Row(id);
+  return b < 0 ? -1 : static_cast<int64_t>(live_->records.size()) + b;
 }
 
 }  // namespace recmart::serve

@@ -1,6 +1,7 @@
 // The metadata tables filters read while serving: items (a model bundle's
 // item attributes overlaid with live PUT /items records, plus rows for items
-// only the live records know) and users (live PUT /users records).
+// only the live records know) and users (live PUT /users records over the
+// lake's users table).
 #pragma once
 
 #include <memory>
@@ -42,11 +43,15 @@ class ItemTable final : public filter::Table {
   std::unordered_map<uint32_t, size_t> live_row_;          // live record -> row
 };
 
-// Users known from PUT /users (row = record index).
+// Users known from PUT /users or the lake. Rows [0, live records) are the
+// live records (a field not sent falls back to the user's base record); rows
+// after them are the base records (a base row whose user also has a live
+// record is never returned by Row). Construction is O(1): one per request.
 class UserTable final : public filter::Table {
  public:
-  explicit UserTable(std::shared_ptr<const RecordSet> live) : live_(std::move(live)) {}
-  size_t size() const override { return live_->records.size(); }
+  UserTable(std::shared_ptr<const BaseRecords> base, std::shared_ptr<const RecordSet> live)
+      : base_(std::move(base)), live_(std::move(live)) {}
+  size_t size() const override { return live_->records.size() + base_->size(); }
   std::optional<filter::FieldType> Type(std::string_view upper_field) const override;
   std::string_view String(std::string_view upper_field, size_t row) const override;
   double Number(std::string_view upper_field, size_t row) const override;
@@ -55,6 +60,7 @@ class UserTable final : public filter::Table {
   int64_t Row(std::string_view id) const;
 
  private:
+  std::shared_ptr<const BaseRecords> base_;
   std::shared_ptr<const RecordSet> live_;
 };
 

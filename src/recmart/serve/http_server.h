@@ -3,9 +3,23 @@
 // goes to one handler, which answers through a Responder -- at once, or later
 // from another thread (POST /events answers after its group commit).
 //
-// Limits, enforced before the handler runs: header and body size (413), and
-// a deadline for each request to arrive in full (slow clients are
-// disconnected). A handler that throws gets a 500, never a crash.
+// Limits, enforced before the handler runs, so that no client can hold the
+// server's memory, descriptors or threads:
+//   - header size (431) and body size (413); an "Expect: 100-continue" body
+//     within the limit gets its 100 Continue;
+//   - time: a connection's first request must start and its headers arrive
+//     within header_timeout_ms of the accept, and every later one's within
+//     header_timeout_ms of its first byte; the whole request (body included)
+//     within request_timeout_ms of its first byte; the answer must be taken
+//     within request_timeout_ms; a keep-alive connection may sit between
+//     requests for idle_timeout_ms. A connection over any of these is closed
+//     (slow senders and slow readers alike);
+//   - connections: beyond max_connections, a new connection gets "503 too many
+//     connections" (Retry-After: 1) and is closed; the rest are not disturbed.
+// An error answer (4xx from the parser, 503) closes the connection after a
+// short drain of what the client is still sending, so the client reads the
+// answer instead of a reset. A handler that throws gets a 500, never a crash.
+// An idle connection holds no request buffers (a few hundred bytes of state).
 #pragma once
 
 #include <atomic>
@@ -44,7 +58,18 @@ struct HttpServerOptions {
   int port = 0;  // 0: any free port (see port())
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 << 10;
+  // From the accept (first request) or the first byte (later ones) to the
+  // end of the headers; at most request_timeout_ms.
+  int64_t header_timeout_ms = 5000;
+  // From the first byte to the end of the body; also the time a client has
+  // to read an answer.
   int64_t request_timeout_ms = 10000;
+  // A keep-alive connection with no request under way is closed after this.
+  int64_t idle_timeout_ms = 60000;
+  // Open connections served at once. Start() raises the open-file limit
+  // (RLIMIT_NOFILE) to its hard limit and lowers this to fit under it.
+  int max_connections = 16384;
 };
 
 class HttpServer {
@@ -54,6 +79,12 @@ class HttpServer {
   ~HttpServer();  // Stop()
 
   int port() const { return port_; }
+  // The connection limit in force (options.max_connections, or less when the
+  // open-file limit is lower).
+  int max_connections() const;
+  // Connections open now, and the total refused for being over the limit.
+  int connections() const;
+  uint64_t refused() const;
   // Stops accepting, closes connections, joins the threads.
   void Stop();
 

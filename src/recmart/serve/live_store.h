@@ -1,12 +1,15 @@
-// LiveStore: what the API learned since the served model was trained -- live
-// events per user, and item and user metadata sent with PUT /items and
-// PUT /users. Answers read it on every request; it is the "at once" in
+// LiveStore: what the API knows beyond the served model -- live events per
+// user, item and user metadata sent with PUT /items and PUT /users, and the
+// user metadata of the lake's `users` table (loaded at start, see
+// live_state.h). Answers read it on every request; it is the "at once" in
 // "an event changes the user's next answer at once".
 //
 // Thread safety: every method may be called concurrently. Events are kept in
 // 64 shards by user id, each under its own mutex; item and user metadata are
 // immutable snapshots replaced on write (copy on write), so a request reads
-// one consistent snapshot without holding a lock.
+// one consistent snapshot without holding a lock. The lake's users are an
+// immutable columnar base under the live user records, so a PUT /users
+// copies only the live records, never the whole user table.
 #pragma once
 
 #include <array>
@@ -72,6 +75,37 @@ struct RecordSet {
   const Record* Find(std::string_view id) const;
 };
 
+// Metadata records loaded in bulk (the lake's users table): immutable once
+// built, columnar (string fields dictionary-coded), so that millions of users
+// cost a few dozen bytes each.
+class BaseRecords {
+ public:
+  explicit BaseRecords(std::span<const FieldDef> defs);
+
+  // Adds a record (fields not present stay missing). An id added twice keeps
+  // its first row; later fields that are present replace earlier values.
+  // REQUIRES: not shared yet (building only).
+  void Add(std::string_view id, const Record& record);
+
+  size_t size() const { return ids_.size(); }
+  // The row of `id`, or -1.
+  int64_t Row(std::string_view id) const;
+  const std::string& id(size_t row) const { return ids_[row]; }
+  // REQUIRES: row < size(), field < defs.size(). "" / NaN when missing.
+  std::string_view String(size_t field, size_t row) const;
+  double Number(size_t field, size_t row) const;
+
+ private:
+  std::span<const FieldDef> defs_;
+  std::vector<std::string> ids_;
+  std::unordered_map<std::string, uint32_t> index_;
+  // Per field: string codes into dict_ (0 = missing) or numbers (NaN = missing).
+  std::vector<std::vector<uint32_t>> codes_;
+  std::vector<std::vector<double>> numbers_;
+  std::vector<std::string> dict_{""};
+  std::unordered_map<std::string, uint32_t> dict_index_;
+};
+
 class LiveStore {
  public:
   // Keeps at most `per_user` most recent events per user.
@@ -89,6 +123,11 @@ class LiveStore {
   std::shared_ptr<const RecordSet> items() const;
   std::shared_ptr<const RecordSet> users() const;
 
+  // The user records under the live ones (the lake's users table); replaces
+  // the previous base. Never null (empty until set).
+  void SetUserBase(std::shared_ptr<const BaseRecords> base);
+  std::shared_ptr<const BaseRecords> user_base() const;
+
  private:
   struct Shard {
     mutable std::mutex mu;
@@ -100,8 +139,9 @@ class LiveStore {
 
   size_t per_user_;
   mutable std::array<Shard, 64> shards_;
-  mutable std::mutex meta_mu_;  // guards the two pointers below (not the sets)
+  mutable std::mutex meta_mu_;  // guards the three pointers below (not the sets)
   std::shared_ptr<const RecordSet> items_, users_;
+  std::shared_ptr<const BaseRecords> user_base_;
 };
 
 }  // namespace recmart::serve

@@ -550,7 +550,7 @@ const std::string& OpenApiDocument() {
   },
   "/items": {
    "put": {
-    "summary": "Add or update item metadata (usable at once)",
+    "summary": "Add or update item metadata: durable before the answer (live/items), usable at once",
     "security": [
      {
       "apiKey": []
@@ -582,7 +582,7 @@ const std::string& OpenApiDocument() {
             },
             "properties": {
              "type": "object",
-             "description": "TITLE, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, AVAILABLE, PRICE, CREATION_TIMESTAMP"
+             "description": "TITLE, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, AVAILABLE (yes, no or a boolean), PRICE, CREATION_TIMESTAMP (epoch seconds)"
             }
            }
           }
@@ -633,13 +633,23 @@ const std::string& OpenApiDocument() {
         }
        }
       }
+     },
+     "503": {
+      "description": "not stored (disk)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
   },
   "/users": {
    "put": {
-    "summary": "Add or update user metadata (SEGMENT, COUNTRY, CREATION_TIMESTAMP)",
+    "summary": "Add or update user metadata (SEGMENT, COUNTRY, CREATION_TIMESTAMP): durable before the answer (live/users), usable at once",
     "security": [
      {
       "apiKey": []
@@ -698,6 +708,16 @@ const std::string& OpenApiDocument() {
      },
      "401": {
       "description": "missing or wrong X-API-Key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "not stored (disk)",
       "content": {
        "application/json": {
         "schema": {

@@ -1,9 +1,11 @@
 #include "recmart/serve/recommender.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <random>
 
+#include "recmart/common/fs.h"
 #include "recmart/engine/recommend.h"
 #include "recmart/models/dataset.h"
 
@@ -28,6 +30,12 @@ std::string NewRecommendationId() {
   return buf;
 }
 
+void AppendScore(float score, std::string* out) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, score);
+  out->append(buf, r.ptr);
+}
+
 std::shared_ptr<const ItemTable> ServedModel::Items(
     const std::shared_ptr<const RecordSet>& live) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -35,6 +43,15 @@ std::shared_ptr<const ItemTable> ServedModel::Items(
     items_ = std::make_shared<const ItemTable>(*bundle, live);
   }
   return items_;
+}
+
+RecommenderOptions RecommenderOptionsFor(const config::Project& project) {
+  RecommenderOptions o;
+  o.registry_dir = ResolvePath(project.dir, "models");
+  o.session_weight = project.serve.session_weight;
+  o.session_events = project.serve.session_events;
+  o.ann_min_items = project.serve.ann_min_items;
+  return o;
 }
 
 Recommender::Recommender(config::Project project, RecommenderOptions options,
@@ -59,7 +76,7 @@ StatusOr<std::unique_ptr<Recommender>> Recommender::Open(const config::Project& 
   // Field names are checked against the item table once a model is loaded.
   auto set = r->models();
   auto items = set->live->Items(r->live_.items());
-  UserTable users(r->live_.users());
+  UserTable users(r->live_.user_base(), r->live_.users());
   for (const auto& [name, f] : r->filters_) {
     Status s = f.Validate(*items, &users);
     if (!s.ok()) {
@@ -223,7 +240,7 @@ StatusOr<std::optional<filter::Result>> Recommender::BindFilter(
     for (const auto& [row, t] : live_rows) history.push_back({row, live_types[t]});
   }
 
-  UserTable users(live_.users());
+  UserTable users(live_.user_base(), live_.users());
   filter::Bindings bind;
   bind.values = &values;
   bind.current_item = current_item;
@@ -293,6 +310,7 @@ StatusOr<Answer> Recommender::Recommend(const RecommendRequest& r) const {
   engine::RecommendOptions o;
   o.num_results = r.num_results;
   o.offset = r.offset;
+  o.exclude_seen = r.exclude_seen;
   o.exclude = r.exclude;
   o.exclude.insert(o.exclude.end(), live.negative.begin(), live.negative.end());
   o.exploration = r.exploration;

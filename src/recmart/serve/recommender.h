@@ -65,6 +65,9 @@ struct RecommendRequest {
   std::map<std::string, std::string> filter_values;
   std::vector<std::string> exclude;
   double exploration = 0.0;
+  // The HTTP API always excludes the user's seen items; batch-recommend
+  // --include-seen turns it off.
+  bool exclude_seen = true;
 };
 
 struct SimilarRequest {
@@ -102,6 +105,10 @@ struct RecommenderOptions {
   int64_t ann_min_items = 50000;
   engine::AnnOptions ann;
 };
+
+// The options `recmart serve` and `recmart batch-recommend` both use for
+// `project`: its registry (<project dir>/models) and its [serve] settings.
+RecommenderOptions RecommenderOptionsFor(const config::Project& project);
 
 class Recommender {
  public:
@@ -160,5 +167,9 @@ class Recommender {
 
 // A fresh "r-" + 32 hex digits id (random, per thread generator).
 std::string NewRecommendationId();
+
+// Appends a score as the API and batch-recommend both write it: the shortest
+// text that reads back as the same float ("0.83", "1e-05").
+void AppendScore(float score, std::string* out);
 
 }  // namespace recmart::serve

@@ -370,6 +370,15 @@ StatusOr<std::vector<std::pair<std::string, Record>>> ParseRecordsRequest(std::s
           return Status::InvalidArgument(name + ": longer than " + std::to_string(max_string) +
                                          " bytes");
         }
+        // AVAILABLE is what filters compare with "yes" / "no", and what the
+        // ETL accepts when it ingests the items log: only those two.
+        if (items && upper == "AVAILABLE") {
+          std::string& v = r.strings[k];
+          for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          if (v != "yes" && v != "no") {
+            return Status::InvalidArgument(name + ": expected \"yes\", \"no\" or a boolean");
+          }
+        }
       } else {
         return Status::InvalidArgument(name + ": expected a string");
       }

@@ -89,5 +89,21 @@ TEST(ParseRecordsRequest, TypesEachField) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("users[0].properties.AGE")));
 }
 
+// AVAILABLE takes what filters and the ETL both understand: yes or no.
+TEST(ParseRecordsRequest, AvailableIsYesOrNo) {
+  auto r = ParseRecordsRequest(
+      R"({"items":[{"itemId":"i1","properties":{"AVAILABLE":"No"}},
+                   {"itemId":"i2","properties":{"AVAILABLE":true}}]})",
+      /*items=*/true, kMax);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const int f = FieldIndex(kItemFieldDefs, "AVAILABLE");
+  EXPECT_EQ((*r)[0].second.strings[static_cast<size_t>(f)], "no");
+  EXPECT_EQ((*r)[1].second.strings[static_cast<size_t>(f)], "yes");
+  EXPECT_THAT(
+      ParseRecordsRequest(R"({"items":[{"itemId":"i1","properties":{"AVAILABLE":"soon"}}]})",
+                          /*items=*/true, kMax),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("items[0].properties.AVAILABLE: expected")));
+}
+
 }  // namespace
 }  // namespace recmart::serve

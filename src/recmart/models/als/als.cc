@@ -14,8 +14,11 @@ namespace recmart::models {
 void AlsOptions::Visit(ParamReader& r) {
   r.Get("factors", factors, 1, 1024, "latent factors per user and item");
   r.Get("regularization", regularization, 0.0f, 1e6f, "L2 penalty on every factor vector");
-  r.Get("regularization_scale", regularization_scale, {"constant", "count"},
-        "penalty per row: regularization, or regularization times the row's interactions");
+  r.Get("regularization_scale", regularization_scale, {"constant", "count", "frequency"},
+        "penalty per row: regularization, times the row's interactions (count), or times "
+        "(other side's rows + the row's confidence excess)^regularization_exponent (frequency)");
+  r.Get("regularization_exponent", regularization_exponent, 0.0, 2.0,
+        "frequency only: the exponent nu of the row's weight mass");
   r.Get("alpha", alpha, 0.0f, 1e6f, "confidence scaling: c = 1 + alpha * f(value)");
   r.Get("confidence", confidence, {"linear", "log"},
         "f(value): the value itself, or log(1 + value) to damp heavy repeats");
@@ -231,7 +234,12 @@ void InitFactors(float* m, uint32_t rows, uint32_t width, int factors, float sca
 class AlsModel final : public Model {
  public:
   AlsModel(AlsOptions o, nlohmann::json params)
-      : o_(std::move(o)), params_(std::move(params)), width_(PaddedWidth(o_.factors)) {}
+      : o_(std::move(o)),
+        params_(std::move(params)),
+        width_(PaddedWidth(o_.factors)),
+        scale_(o_.regularization_scale == "count"       ? Scale::kCount
+               : o_.regularization_scale == "frequency" ? Scale::kFrequency
+                                                        : Scale::kConstant) {}
 
   std::string_view recipe() const override { return "als"; }
   nlohmann::json params() const override { return params_; }
@@ -259,11 +267,28 @@ class AlsModel final : public Model {
     const float f = o_.confidence == "log" ? std::log1p(a) : a;
     return std::copysign(o_.alpha * f, value);
   }
-  // The L2 penalty of a row with `count` interactions.
-  float Lambda(size_t count) const {
-    return o_.regularization_scale == "count"
-               ? o_.regularization * static_cast<float>(std::max<size_t>(count, 1))
-               : o_.regularization;
+  // The L2 penalty of a row with `count` interactions whose confidence
+  // excesses |c - 1| sum to `excess`, solved against `others` rows of the
+  // other side.
+  float Lambda(size_t count, double excess, uint32_t others) const {
+    switch (scale_) {
+      case Scale::kCount:
+        return o_.regularization * static_cast<float>(std::max<size_t>(count, 1));
+      case Scale::kFrequency:
+        return static_cast<float>(o_.regularization *
+                                  std::pow(others + excess, o_.regularization_exponent));
+      case Scale::kConstant:
+        break;
+    }
+    return o_.regularization;
+  }
+  // Lambda of row r of `conf_rows` (signed confidences, see Confidence()).
+  float RowLambda(const CsrMatrix& conf_rows, uint32_t r, uint32_t others) const {
+    double excess = 0.0;
+    if (scale_ == Scale::kFrequency) {
+      for (float c : conf_rows.RowValues(r)) excess += std::fabs(c);
+    }
+    return Lambda(conf_rows.RowSize(r), excess, others);
   }
   // The query's user vector into x (width_ floats, 64-byte aligned, zeroed
   // by the caller); false when there is nothing to base it on.
@@ -272,9 +297,13 @@ class AlsModel final : public Model {
   // Sets items_ and gram_ from the trained item factors.
   void FinishItems(DenseMatrix rows, int threads);
 
+  // regularization_scale, parsed once.
+  enum class Scale { kConstant, kCount, kFrequency };
+
   AlsOptions o_;
   nlohmann::json params_;
   uint32_t width_;
+  Scale scale_;
   DenseMatrix users_;  // users x width_
   ItemFactors items_;  // items x width_
   DenseMatrix gram_;   // width_ x width_: Y^T Y, for fold-in
@@ -319,9 +348,9 @@ Status AlsModel::Fit(const Dataset& data, const TrainContext& ctx) {
       for (size_t r = begin; r < end; ++r) {
         const int64_t at = conf_rows.indptr[r];
         const size_t count = conf_rows.RowSize(static_cast<uint32_t>(r));
-        solve_row(G.data(), Lambda(count), other, conf_rows.indices.data() + at,
-                  conf_rows.values.data() + at, count, solve + r * width_, o_.cg_steps, scratch,
-                  width_);
+        solve_row(G.data(), RowLambda(conf_rows, static_cast<uint32_t>(r), other_rows), other,
+                  conf_rows.indices.data() + at, conf_rows.values.data() + at, count,
+                  solve + r * width_, o_.cg_steps, scratch, width_);
       }
     });
   };
@@ -354,17 +383,20 @@ void AlsModel::FoldIn(std::span<const ItemIndex> items, std::span<const float> w
   for (int i = 0; i < k; ++i) {
     for (int j = 0; j < k; ++j) A(i, j) = gram_.row(static_cast<uint32_t>(i))[j];
   }
-  A.diagonal().array() += std::max(static_cast<double>(Lambda(items.size())), 1e-6);
   Eigen::VectorXd b = Eigen::VectorXd::Zero(k);
+  double excess = 0.0;
   for (size_t t = 0; t < items.size(); ++t) {
     if (items[t] >= items_.size()) continue;
     const float c = Confidence(weights.empty() ? 1.0f : weights[t]);
+    excess += std::fabs(c);
     const Eigen::VectorXd y =
         Eigen::Map<const Eigen::VectorXf>(items_.rows.row(items[t]), k).cast<double>();
     // Only the lower triangle is updated and read (LDLT<..., Lower>).
     A.selfadjointView<Eigen::Lower>().rankUpdate(y, std::fabs(c));
     if (c > 0.0f) b += (1.0 + c) * y;
   }
+  A.diagonal().array() +=
+      std::max(static_cast<double>(Lambda(items.size(), excess, items_.size())), 1e-6);
   const Eigen::VectorXd sol = A.ldlt().solve(b);
   for (int i = 0; i < k; ++i) x[i] = std::isfinite(sol[i]) ? static_cast<float>(sol[i]) : 0.0f;
 }
@@ -435,18 +467,25 @@ double AlsModel::Loss(const Dataset& data) const {
     }
     auto idx = m.RowIndices(u);
     auto val = m.RowValues(u);
+    double excess = 0.0;
     for (size_t t = 0; t < idx.size(); ++t) {
       const double d = simd::Dot(x, items_.rows.row(idx[t]), k);
       const float c = Confidence(val[t]);
       const double p = c > 0.0f ? 1.0 : 0.0;
       loss += (1.0 + std::fabs(c)) * (p - d) * (p - d) - d * d;
+      excess += std::fabs(c);
     }
-    penalty += Lambda(idx.size()) * simd::Dot(x, x, k);
+    penalty += Lambda(idx.size(), excess, m.cols) * simd::Dot(x, x, k);
   }
   std::vector<size_t> item_count(items_.size(), 0);
-  for (uint32_t i : m.indices) ++item_count[i];
+  std::vector<double> item_excess(items_.size(), 0.0);
+  for (size_t e = 0; e < m.nnz(); ++e) {
+    ++item_count[m.indices[e]];
+    item_excess[m.indices[e]] += std::fabs(Confidence(m.values[e]));
+  }
   for (uint32_t i = 0; i < items_.size(); ++i) {
-    penalty += Lambda(item_count[i]) * double{items_.norms[i]} * items_.norms[i];
+    penalty +=
+        Lambda(item_count[i], item_excess[i], m.rows) * double{items_.norms[i]} * items_.norms[i];
   }
   return loss + penalty;
 }

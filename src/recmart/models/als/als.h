@@ -14,7 +14,8 @@
 // p_ui = 0 and c_ui = 1 + alpha * f(|value|) for a negative one, and p = 0,
 // c = 1 for every pair not in the matrix. f is the identity ("linear") or
 // log(1 + value) ("log"). lambda is `regularization`, optionally times the
-// row's number of interactions (regularization_scale).
+// row's number of interactions or a power of its total confidence weight
+// (regularization_scale).
 //
 // Training: users and items are solved in turn, `iterations` times. Every row
 // solve is independent of the others, so rows are spread over threads and the
@@ -56,16 +57,30 @@ struct AlsOptions {
   // Latent factors per user and item.
   int factors = 64;
   // L2 penalty on every factor vector, see regularization_scale. Far above
-  // implicit's 0.01: with alpha = 3 it is the best of a grid on MovieLens
-  // 100K and latest-small alike (NDCG@10 0.486 and 0.380; 0.38 and 0.33 at
-  // 0.01), and it still recovers the tiny planted data of the conformance
-  // suite.
-  float regularization = 30.0f;
+  // implicit's 0.01: with alpha = 3, 35 beats 30 on MovieLens 100K (mean
+  // of 5 splits), latest-small and Online Retail alike (NDCG@10 0.491,
+  // 0.385, 0.121 against 0.488, 0.382, 0.120; 40 loses on 100K; 0.01 gives
+  // 0.38 and 0.33 on the MovieLens sets), and it still recovers the tiny
+  // planted data of the conformance suite.
+  float regularization = 35.0f;
   // "constant": every user and item vector gets `regularization`;
   // "count": times the row's number of interactions (weighted-lambda
   // regularisation, as in ALS-WR and Spark), so heavy users and popular
-  // items are held back more.
+  // items are held back more;
+  // "frequency": times (others + sum over the row of alpha * f(value))^nu,
+  // `others` being the number of rows on the other side (items, for a
+  // user): the total confidence weight the row's least-squares problem sums
+  // over. This is iALS's frequency-scaled penalty, lambda (|I_u| + alpha0
+  // |I|)^nu (Rendle et al., "Revisiting the Performance of iALS on Item
+  // Recommendation Benchmarks", RecSys 2022), in this confidence model
+  // (alpha0 = 1 / alpha). Not the default: its best `regularization` does
+  // not carry over between data sets (docs/benchmarks.md: 0.02 is best on
+  // MovieLens 100K, +1% NDCG@10 over constant, but loses 10-30% on
+  // latest-small and Online Retail, whose many rarely used items inflate
+  // `others` without adding to the Gram matrix).
   std::string regularization_scale = "constant";
+  // "frequency" only: nu above.
+  double regularization_exponent = 1.0;
   // Confidence scaling: c = 1 + alpha * f(value). For 0/1 data, the weight of
   // an observed pair relative to an unobserved one.
   float alpha = 3.0f;

@@ -1,5 +1,6 @@
 // What the engine's conformance suite does not check for "als": parameter
-// errors, the objective going down, fold-in agreeing with trained factors,
+// errors, the objective going down (for every penalty scale), the frequency
+// penalty's effect, fold-in agreeing with trained factors,
 // batch scoring agreeing with single scoring, progress and cancellation.
 #include "recmart/models/als/als.h"
 
@@ -72,35 +73,77 @@ TEST(AlsTest, RejectsDataWithoutInteractions) {
                                       HasSubstr("als: the data has no interactions")));
 }
 
+// Each regularization_scale with a penalty of similar size on GroupData (a
+// user row sums over 45 items plus ~6 x alpha x 2 of confidence excess).
+const nlohmann::json kScales[] = {
+    {{"regularization_scale", "constant"}, {"regularization", 0.5}},
+    {{"regularization_scale", "count"}, {"regularization", 0.1}},
+    {{"regularization_scale", "frequency"}, {"regularization", 0.005}},
+    {{"regularization_scale", "frequency"},
+     {"regularization", 0.07},
+     {"regularization_exponent", 0.5}},
+};
+
+// The loss is AlsTrainingLoss's objective with each row's own penalty, so it
+// only goes down if training and the loss agree on every row's lambda.
 TEST(AlsTest, LossGoesDownEveryIteration) {
   const Dataset d = GroupData();
-  double previous = INFINITY;
-  for (int it = 1; it <= 6; ++it) {
-    std::unique_ptr<Model> m =
-        Fit(d, {{"factors", 8}, {"iterations", it}, {"alpha", 5}, {"regularization", 0.5}});
-    ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
-    EXPECT_LE(loss, previous * (1 + 1e-5)) << "iteration " << it;
-    previous = loss;
+  for (const nlohmann::json& scale : kScales) {
+    double previous = INFINITY;
+    for (int it = 1; it <= 6; ++it) {
+      nlohmann::json params = {{"factors", 8}, {"iterations", it}, {"alpha", 5}};
+      params.update(scale);
+      std::unique_ptr<Model> m = Fit(d, params);
+      ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
+      EXPECT_LE(loss, previous * (1 + 1e-5)) << "iteration " << it << " " << scale.dump();
+      previous = loss;
+    }
+    // Far below the loss of all-zero factors (every observed pair misses by 1).
+    double zero = 0.0;
+    for (float v : d.matrix.values) zero += 1.0 + 5.0 * v;
+    EXPECT_LT(previous, 0.5 * zero) << scale.dump();
   }
-  // Far below the loss of all-zero factors (every observed pair misses by 1).
-  double zero = 0.0;
-  for (float v : d.matrix.values) zero += 1.0 + 5.0 * v;
-  EXPECT_LT(previous, 0.5 * zero);
 }
 
-TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
+// The largest |score| of user 0.
+double MaxScore(const Model& m, const Dataset& d) {
+  std::vector<float> s(m.num_items());
+  m.ScoreUser({0, d.matrix.RowIndices(0), d.matrix.RowValues(0), true}, s);
+  double top = 0.0;
+  for (float v : s) top = std::max(top, double{std::fabs(v)});
+  return top;
+}
+
+TEST(AlsTest, TheFrequencyPenaltyGrowsWithTheRowsWeight) {
   const Dataset d = GroupData();
-  std::unique_ptr<Model> m = Fit(d, {{"factors", 8}, {"iterations", 20}});
-  const size_t n = m->num_items();
+  auto fit = [&](const char* scale, double nu) {
+    return Fit(d, {{"factors", 8},
+                   {"regularization", 2.0},
+                   {"regularization_scale", scale},
+                   {"regularization_exponent", nu}});
+  };
+  // With nu = 0 every row gets `regularization`: the constant penalty.
+  std::unique_ptr<Model> constant = fit("constant", 1.0), nu0 = fit("frequency", 0.0);
+  ASSERT_OK_AND_ASSIGN(double a, AlsTrainingLoss(*constant, d));
+  ASSERT_OK_AND_ASSIGN(double b, AlsTrainingLoss(*nu0, d));
+  EXPECT_DOUBLE_EQ(a, b);
+  // With nu = 1 a row's penalty is 2 x (45 or 90 + its excess), far above
+  // 2: the scores shrink towards 0.
+  std::unique_ptr<Model> nu1 = fit("frequency", 1.0);
+  EXPECT_LT(MaxScore(*nu1, d), 0.5 * MaxScore(*constant, d));
+}
+
+void ExpectFoldInMatchesTraining(const Model& m, const Dataset& d) {
+  const size_t n = m.num_items();
   for (UserIndex u = 0; u < d.users.size(); u += 7) {
     UserQuery q{u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true};
     std::vector<float> trained(n), folded(n);
-    m->ScoreUser(q, trained);
+    m.ScoreUser(q, trained);
     q.history_is_training = false;
-    m->ScoreUser(q, folded);
+    m.ScoreUser(q, folded);
     q.user = kUnknownIndex;
     std::vector<float> unknown(n);
-    m->ScoreUser(q, unknown);
+    m.ScoreUser(q, unknown);
     EXPECT_EQ(folded, unknown) << "fold-in does not depend on the index";
     double diff = 0.0, scale = 0.0;
     for (size_t i = 0; i < n; ++i) {
@@ -109,6 +152,17 @@ TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
     }
     EXPECT_LT(diff, 0.05 * scale) << "user " << u;
   }
+}
+
+// Fold-in solves a row with the same penalty as training did.
+TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
+  const Dataset d = GroupData();
+  ExpectFoldInMatchesTraining(*Fit(d, {{"factors", 8}, {"iterations", 20}}), d);
+  ExpectFoldInMatchesTraining(*Fit(d, {{"factors", 8},
+                                       {"iterations", 20},
+                                       {"regularization_scale", "frequency"},
+                                       {"regularization", 0.3}}),
+                              d);
 }
 
 // More users than one chunk of the Gram matrix's partial sums (8192 rows),
