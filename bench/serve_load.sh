@@ -21,12 +21,13 @@
 # Every figure is printed; the exit status is 1 when any check fails.
 #
 # Usage: bench/serve_load.sh [--quick] [--seconds S] [--users N] [--items N]
-#          [--idle N] [--load-share F] [--p99-target-ms X] [--dir DIR]
+#          [--idle N] [--load-share F] [--p99-target-ms X] [--abuse-only] [--dir DIR]
 #   default: 1,000,000 users x 100,000 items, 600 s hold, 10,000 idle connections
 #   --quick: 20,000 x 2,000, 20 s hold at 50% of capacity, 300 idle
 #            connections, short server timeouts, a 100 ms p99 target (it
 #            catches stalls, not tails, on a shared machine): the ctest
 #            `serve_load_quick`
+#   --abuse-only: step 4 alone
 # The events go to a fixed set of active users (200; 20 in --quick): the
 # server keeps a user's 200 latest live events, so over a bounded set of
 # users its memory reaches a steady state during the warm-up. (Spread over
@@ -40,7 +41,7 @@ bin="$build/recmart"
 load="$build/bench/recmart_load"
 model="$build/bench/recmart_serve_model"
 
-quick=0
+quick=0 abuse_only=0
 users=1000000 items=100000 hold=600 idle=10000 target_ms=1 share=0.8 dir=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -55,8 +56,9 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     --idle) idle="${args[++i]}" ;;
     --p99-target-ms) target_ms="${args[++i]}" ;;
     --load-share) share="${args[++i]}" ;;
+    --abuse-only) abuse_only=1 ;;
     --dir) dir="${args[++i]}" ;;
-    *) echo "usage: $0 [--quick] [--seconds S] [--users N] [--items N] [--idle N] [--load-share F] [--p99-target-ms X] [--dir DIR]" >&2
+    *) echo "usage: $0 [--quick] [--seconds S] [--users N] [--items N] [--idle N] [--load-share F] [--p99-target-ms X] [--abuse-only] [--dir DIR]" >&2
        exit 2 ;;
   esac
 done
@@ -217,6 +219,7 @@ capacity_run() {  # capacity_run NAME SECONDS WARMUP: prints the figures, sets $
     "$(field "$line" failed) failed of $(field "$line" due)"
 }
 
+if [ "$abuse_only" == 0 ]; then
 # ---------------------------------------------------------------- 1. warm-up
 # Every version loaded at least twice (ANN indexes built and cached, the
 # allocator at its footprint for two models at once: without load, RSS climbs
@@ -329,6 +332,8 @@ growth=$(awk -v a="$anon0" -v b="$anon1" 'BEGIN {printf "%.2f", (b - a) * 100 / 
 vm_growth=$(awk -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.2f", (b - a) * 100 / a}')
 check "hold: RSS growth < 5% (private memory)" "$(le "$growth" 4.999 && echo 0 || echo 1)" \
   "$(mb "$anon0") -> $(mb "$anon1") ($growth%); VmRSS $(mb "$rss0") -> $(mb "$rss1") ($vm_growth%)"
+
+fi  # abuse_only
 
 # ---------------------------------------------------------------- 4. abuse
 echo
