@@ -26,9 +26,10 @@
 // src/recmart/eval/metrics.h. One line per recipe and seed, then the mean
 // over the seeds when there are several. --tune SPACE after a --recipe
 // first searches that recipe's parameters with eval::Tune (random search,
-// 20 trials, on a validation split carved from the train side only, as
-// `recmart tune` does; SPACE as in eval/tune.h) and then trains the winner
-// -- quality "with parameters chosen by the tuner". --fold-in also scores
+// 20 trials, on a validation split carved from the train side only, of the
+// same kind as the evaluation split -- eval::MirrorSplit, what `recmart tune
+// --split` does; SPACE as in eval/tune.h) and then trains the winner --
+// quality "with parameters chosen by the tuner". --fold-in also scores
 // every user from their history instead of their trained state (what live
 // users get).
 // Without --recipe: popularity, als and bpr (--only keeps one of them).
@@ -149,8 +150,8 @@ struct Recipe {
 
 // Trains and measures one recipe on one split; appends its figures (and the
 // fold-in's to `fold_in_runs`). False after printing an error.
-bool Run(const Split& s, Recipe& r, std::vector<Figures>* fold_in_runs, int threads,
-         const std::string& seed) {
+bool Run(const Split& s, const SplitSpec& validation, Recipe& r, std::vector<Figures>* fold_in_runs,
+         int threads, const std::string& seed) {
   auto fail = [&](const recmart::Status& st) {
     std::fprintf(stderr, "recmart_movielens_quick: %s: %s\n", r.label.c_str(),
                  st.ToString().c_str());
@@ -162,6 +163,7 @@ bool Run(const Split& s, Recipe& r, std::vector<Figures>* fold_in_runs, int thre
     o.space = r.tune;
     o.base = r.params;
     o.threads = threads;
+    o.validation_split = validation;
     StatusOr<TuneResult> t = Tune(
         s.train, o, [&r](const nlohmann::json& p) { return recmart::engine::NewModel(r.name, p); });
     if (!t.ok()) return fail(t.status());
@@ -300,8 +302,8 @@ int main(int argc, char** argv) {
         path.c_str(), s->train.users.size(), s->train.items.size(), s->train.matrix.nnz(),
         s->num_test_users(), split_spec.c_str(), static_cast<unsigned long long>(seed));
     for (size_t i = 0; i < recipes.size(); ++i) {
-      ok &= Run(*s, recipes[i], recipes[i].fold_in ? &fold_in_runs[i] : nullptr, threads,
-                std::to_string(seed));
+      ok &= Run(*s, MirrorSplit(*spec, *data), recipes[i],
+                recipes[i].fold_in ? &fold_in_runs[i] : nullptr, threads, std::to_string(seed));
     }
   }
   if (seeds.size() > 1) {

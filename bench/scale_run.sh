@@ -182,7 +182,7 @@ run_one() {
 
   # train: the default recipe, one fit (no held-out evaluation), promoted for serve
   local train_in
-  train_in=$(lake_stat "$project" "interaction_matrix,interactions,items")
+  train_in=$(lake_stat "$project" "interaction_matrix,items")  # als reads no events
   say "train ($RECIPE)"
   put train_load "$(load1)"
   if ! /usr/bin/time -v -o "$dir/train.time" "$recmart" train -p "$project" --recipe "$RECIPE" \

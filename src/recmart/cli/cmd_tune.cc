@@ -12,7 +12,7 @@ namespace recmart::cli {
 namespace {
 
 struct Args {
-  std::string recipe, params_file, output, strategy = "random", metric = "ndcg@10";
+  std::string recipe, params_file, output, strategy = "random", metric = "ndcg@10", split;
   int trials = 20;
   size_t max_users = 0;
   double validation = 0.2;
@@ -40,7 +40,12 @@ int Run(const Context& ctx, const Args& a) {
   o.strategy = a.strategy;
   o.trials = a.trials;
   o.max_users = a.max_users;
-  o.validation_ratio = a.validation;
+  o.validation_split = {eval::SplitSpec::Kind::kRandom, a.validation};
+  if (!a.split.empty()) {
+    StatusOr<eval::SplitSpec> spec = eval::ParseSplitSpec(a.split);
+    if (!spec.ok()) return ReportError(spec.status());
+    o.validation_split = *spec;
+  }
   o.metric = a.metric;
   o.seed = a.flags.seed;
   o.threads = MakeTrainContext(a.flags, nullptr).threads;
@@ -56,15 +61,17 @@ int Run(const Context& ctx, const Args& a) {
       [&recipe](const nlohmann::json& params) { return engine::NewModel(recipe, params); });
   if (!r.ok()) return ReportError(r.status());
 
-  nlohmann::json best = {{"recipe", recipe},
-                         {"params", r->best_params},
-                         {"tune", pf->tune},
-                         {"validation",
-                          {{"metric", r->metric},
-                           {"score", r->best_score},
-                           {"strategy", a.strategy},
-                           {"trials", r->trials.size()},
-                           {"seed", a.flags.seed}}}};
+  nlohmann::json best = {
+      {"recipe", recipe},
+      {"params", r->best_params},
+      {"tune", pf->tune},
+      {"validation",
+       {{"metric", r->metric},
+        {"score", r->best_score},
+        {"strategy", a.strategy},
+        {"split", a.split.empty() ? "random:" + std::to_string(a.validation) : a.split},
+        {"trials", r->trials.size()},
+        {"seed", a.flags.seed}}}};
   std::string out = a.output.empty() ? a.params_file + ".best.json" : a.output;
   if (Status s = WriteFileAtomic(out, best.dump(2) + "\n"); !s.ok()) return ReportError(s);
   if (a.json) {
@@ -100,6 +107,10 @@ void RegisterTune(CLI::App& app, Context& ctx) {
   cmd->add_option("--validation", a->validation,
                   "share of each user's items held out (default 0.2)")
       ->check(CLI::Range(0.01, 0.99));
+  cmd->add_option("--split", a->split,
+                  "validation split instead of --validation, as in `recmart evaluate --split` "
+                  "(random:RATIO, time:DATE, time:Nd, last:N): tune with the kind of split the "
+                  "model will be evaluated on");
   cmd->add_option("--metric", a->metric, "metric to maximise (default ndcg@10)");
   AddTrainFlags(cmd, a->flags);
   cmd->add_flag("--json", a->json, "print every trial as JSON");

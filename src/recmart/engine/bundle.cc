@@ -71,9 +71,11 @@ std::vector<models::ItemIndex> PopularityOrder(std::span<const float> pop) {
   return order;
 }
 
-// Per matrix entry: the kinds of the events behind it (see history_kinds()).
+// Per matrix entry: the kinds of the events behind it (see history_kinds()):
+// from the events when they were read, else from the matrix's counts.
 std::vector<uint8_t> HistoryKinds(const models::Dataset& data) {
   const models::CsrMatrix& m = data.matrix;
+  if (data.events.empty() && data.kinds.size() == m.nnz()) return data.kinds;
   std::vector<uint8_t> kinds(m.nnz(), 0);
   for (const models::Event& e : data.events) {
     if (e.user >= m.rows) continue;

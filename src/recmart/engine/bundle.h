@@ -50,8 +50,10 @@ class ModelBundle {
   // user's row is their history, used to exclude seen items.
   const models::CsrMatrix& history() const { return history_; }
   // Per history() entry (same order as its indices): the event kinds seen for
-  // that pair, bit (1 << EventKind). 0 when unknown (data without events, or
-  // a bundle older than this field).
+  // that pair, bit (1 << EventKind). From the events when training read
+  // them, else from the matrix's per-type counts (event types other than
+  // view / add-to-cart / purchase then show as kOther). 0 when unknown (a
+  // bundle older than this field).
   std::span<const uint8_t> history_kinds() const { return history_kinds_.span(); }
   // Popularity of each item (the "popularity" recipe's defaults), the
   // fallback for users with no history.

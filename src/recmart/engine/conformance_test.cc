@@ -34,6 +34,8 @@ struct Case {
   const char* recipe;
   // Params for the small planted data (defaults are tuned for real data).
   const char* params;
+  // Names a second case of the same recipe (a variant worth its own run).
+  const char* variant = nullptr;
 };
 
 const Case kCases[] = {
@@ -42,7 +44,8 @@ const Case kCases[] = {
     {"als", R"({"factors": 8, "iterations": 15})"},
     {"bpr", R"({"factors": 8, "epochs": 60, "learning_rate": 0.05, "negative_candidates": 1})"},
     {"item-knn", R"({"neighbours": 20})"},
-    {"ease", R"({"lambda": 10})"},
+    {"ease", R"({"lambda": 10})"},  // sequence-weighted: the planted data has times
+    {"ease", R"({"lambda": 10, "sequence_window": 0})", "plain"},
     {"content", "{}"},
     {"blend", R"({"components": [{"recipe": "ease", "params": {"lambda": 10}},
                                  {"recipe": "als", "params": {"factors": 8}, "weight": 0.5}]})"},
@@ -258,6 +261,7 @@ TEST_P(ConformanceTest, ExcludesSeenAndRequestedItems) {
 INSTANTIATE_TEST_SUITE_P(EveryRecipe, ConformanceTest, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            std::string name = info.param.recipe;
+                           if (info.param.variant) name += std::string("_") + info.param.variant;
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });

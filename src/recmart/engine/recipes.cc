@@ -30,7 +30,9 @@ const RecipeInfo kRecipes[] = {
      true, models::NewBprModel},
     {"item-knn", "item-to-item co-occurrence (cosine, jaccard or lift), top-N neighbours per item",
      true, true, models::NewItemKnnModel},
-    {"ease", "closed-form item-to-item linear model (Steck's EASE), dense: up to ~20,000 items",
+    {"ease",
+     "closed-form item-to-item linear model (Steck's EASE), sequence-weighted, dense: up to "
+     "~20,000 items",
      true, true, models::NewEaseModel},
     {"content", "item metadata (category, brand, price, title) as TF-IDF: cold start", true, true,
      models::NewContentModel},

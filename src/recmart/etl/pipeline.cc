@@ -104,43 +104,67 @@ void SetOpt(lake::Appender& a, size_t col, const std::optional<int64_t>& v) {
     a.SetNull(col);
 }
 
-// id hash → fingerprint of the last metadata staged for it. Open addressing
-// in one flat array: this is looked up for every event row, and a node-based
-// map's cache misses cost more than the parsing. Bounded: when half full it
-// starts over (a forgotten id only means one more staged record).
+// id hash → fingerprint of the last metadata staged for it from the file
+// being read. Open addressing in one flat array: this is looked up for every
+// event row, and a node-based map's cache misses cost more than the parsing.
+// It grows with the ids of one file, up to a bound (then it starts over: a
+// forgotten id only means one more staged record), and is cleared for each
+// file.
 class FlatMemo {
  public:
   // Records `fp` for `key`; true when it differs from what was recorded.
   bool Update(uint64_t key, uint64_t fp) {
-    if (slots_.empty()) slots_.resize(kCapacity);
     if (key == 0) key = 1;  // 0 marks an empty slot
-    size_t i = key & (kCapacity - 1);
-    while (true) {
-      Slot& s = slots_[i];
-      if (s.key == key) {
-        if (s.fp == fp) return false;
-        s.fp = fp;
-        return true;
-      }
-      if (s.key == 0) {
-        if (++used_ > kCapacity / 2) {
-          std::fill(slots_.begin(), slots_.end(), Slot{});
-          used_ = 0;
-          return Update(key, fp);
-        }
-        s = {key, fp};
-        return true;
-      }
-      i = (i + 1) & (kCapacity - 1);
+    if (slots_.empty()) slots_.resize(kMinCapacity);
+    Slot* s = Find(key);
+    if (s->key == key) {
+      if (s->fp == fp) return false;
+      s->fp = fp;
+      return true;
     }
+    if (used_ + 1 > slots_.size() / 2) {
+      if (slots_.size() < kMaxCapacity) {
+        Rehash(slots_.size() * 2);
+      } else {
+        Clear();
+      }
+      s = Find(key);
+    }
+    *s = {key, fp};
+    ++used_;
+    return true;
+  }
+
+  // Forgets every id (the capacity stays: the next file is likely alike).
+  void Clear() {
+    if (used_ == 0) return;
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    used_ = 0;
   }
 
  private:
-  static constexpr size_t kCapacity = size_t{1} << 21;  // 32 MiB per memo
+  static constexpr size_t kMinCapacity = size_t{1} << 12;
+  static constexpr size_t kMaxCapacity = size_t{1} << 21;  // 32 MiB per memo
   struct Slot {
     uint64_t key = 0;
     uint64_t fp = 0;
   };
+
+  // The slot holding `key`, else the empty slot where it would go.
+  Slot* Find(uint64_t key) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = key & mask;
+    while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask;
+    return &slots_[i];
+  }
+
+  void Rehash(size_t capacity) {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
+    for (const Slot& s : old) {
+      if (s.key != 0) *Find(s.key) = s;
+    }
+  }
+
   std::vector<Slot> slots_;
   size_t used_ = 0;
 };
@@ -185,6 +209,9 @@ class IngestWorker {
                      ingest::RowReader::Open(task.path, source.reader, builder.source_columns()));
     ingest::Row row;
     BuildOutput out;
+    // Repeated metadata is skipped per file (see ItemChanged).
+    item_memo_.Clear();
+    user_memo_.Clear();
     uint64_t last_bytes = 0;
     uint64_t rows = 0;
     while (true) {
@@ -325,9 +352,15 @@ class IngestWorker {
   }
 
   // Metadata carried on event rows repeats on every event of an item. Only a
-  // record whose values differ from the last one this worker staged for the
-  // same id is staged (the newest-wins merge in SQL gives the same result);
-  // the memo is bounded so memory does not grow with the input.
+  // record whose values differ from the last one staged for the same id from
+  // the same file is staged; each such record carries its event time as
+  // UPDATED_AT, and the newest-wins merge in SQL picks the values of the
+  // newest staged one. Per file (not per worker, whose files depend on
+  // scheduling) so that the staged records, and so the lake, are the same on
+  // every run. Approximate in one case, stated in docs/architecture.md: a
+  // skipped repeat is newer than a different record of the item (events out
+  // of time order in the file, or another file of the run with that item's
+  // events in between) — the older values can then win.
   uint64_t Fingerprint(std::initializer_list<std::optional<std::string_view>> parts) {
     fp_buffer_.clear();
     for (const auto& p : parts) {
@@ -338,8 +371,8 @@ class IngestWorker {
     }
     return XXH3_64bits(fp_buffer_.data(), fp_buffer_.size());
   }
-  // Keyed by a hash of the id: a collision only costs an extra staged record
-  // (the SQL merge gives the same result), never a lost one.
+  // Keyed by a hash of the id, and the id is part of the fingerprint: two ids
+  // whose hashes collide do not pass for each other.
   bool Changed(FlatMemo& memo, std::string_view id, uint64_t fp) {
     return memo.Update(XXH3_64bits(id.data(), id.size()), fp);
   }
@@ -349,13 +382,13 @@ class IngestWorker {
     return std::string_view(reinterpret_cast<const char*>(&*v), sizeof(T));
   }
   bool ItemChanged(const BuiltItem& it) {
-    uint64_t fp =
-        Fingerprint({it.title, it.description, it.category_l1, it.category_l2, it.category_l3,
-                     it.brand, it.available, Bytes(it.price), Bytes(it.creation_timestamp)});
+    uint64_t fp = Fingerprint({it.item_id, it.title, it.description, it.category_l1, it.category_l2,
+                               it.category_l3, it.brand, it.available, Bytes(it.price),
+                               Bytes(it.creation_timestamp)});
     return Changed(item_memo_, it.item_id, fp);
   }
   bool UserChanged(const BuiltUser& u) {
-    uint64_t fp = Fingerprint({u.segment, u.country, Bytes(u.creation_timestamp)});
+    uint64_t fp = Fingerprint({u.user_id, u.segment, u.country, Bytes(u.creation_timestamp)});
     return Changed(user_memo_, u.user_id, fp);
   }
 
@@ -468,7 +501,9 @@ Status EtlRun::Stage(const std::string& table, const std::string& sql, std::stri
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::vector<lake::StagedFile> files,
                    lake_->Stage(*conn_, run_id_, *def, sql, project_.etl.compression, prefix));
-  stats_["stage_seconds"][table] = Seconds(t0);
+  // Summed over the calls for one table (one per batch, or per pass).
+  nlohmann::json& seconds = stats_["stage_seconds"][table];
+  seconds = (seconds.is_number() ? seconds.get<double>() : 0.0) + Seconds(t0);
   for (auto& f : files) staged_.push_back(std::move(f));
   return Status::OK();
 }
@@ -926,6 +961,11 @@ Status EtlRun::TransformTotals() {
 // record without UPDATED_AT holds from the newest event time in the lake
 // (when recmart learned it, in data time: deterministic for the same input);
 // an item's very first record holds for all earlier time as well.
+//
+// The comparison with the previous record is a window per item over every
+// record of the run; only narrow rows (id, order key, value hash) go through
+// it, and a large run does it in passes over disjoint hash ranges of item
+// ids, each sized to the memory limit: a window does not spill well.
 Status EtlRun::StageItemHistory() {
   const std::string shift = std::to_string(kLineBits);
   const lake::TableDef& mat = *lake::FindTable("interaction_matrix");
@@ -937,31 +977,48 @@ Status EtlRun::StageItemHistory() {
   constexpr char kFields[] =
       "TITLE, DESCRIPTION, CATEGORY_L1, CATEGORY_L2, CATEGORY_L3, BRAND, PRICE, AVAILABLE, "
       "CREATION_TIMESTAMP";
-  const std::string key =
-      "(coalesce(UPDATED_AT, 0)::HUGEINT << 88) + (RUN_ID::HUGEINT << 64) + RECORD_SEQ";
-  return Stage(
-      "item_history",
-      std::string("WITH prev AS (SELECT ITEM_ID, ") + kFields +
-          ", UPDATED_AT, SOURCE, RUN_ID, RECORD_SEQ, false AS NEW FROM " + history_rel +
-          " WHERE ITEM_ID IN (SELECT ITEM_ID FROM staged_items) "
-          "QUALIFY row_number() OVER (PARTITION BY ITEM_ID ORDER BY " +
-          key +
-          " DESC) = 1), "
-          "recs AS (SELECT * FROM prev UNION ALL SELECT s.ITEM_ID, " +
-          kFields + ", UPDATED_AT, f.SOURCE, " + std::to_string(run_id_) +
-          "::BIGINT, SEQ, true FROM staged_items s JOIN run_files f ON f.FILE_IDX = s.SEQ >> " +
-          shift +
-          "), "
-          "marked AS (SELECT *, hash(" +
-          kFields + ") AS H, lag(hash(" + kFields +
-          ")) OVER w AS PREV_H, "
-          "row_number() OVER w AS N, bool_or(NOT NEW) OVER (PARTITION BY ITEM_ID) AS SEEN "
-          "FROM recs WINDOW w AS (PARTITION BY ITEM_ID ORDER BY " +
-          key + ")) SELECT ITEM_ID, " + kFields +
-          ", UPDATED_AT, CASE WHEN NOT SEEN AND N = 1 THEN NULL ELSE coalesce(UPDATED_AT, " +
-          known_at +
-          ") END AS EFFECTIVE_TS, SOURCE, RUN_ID, RECORD_SEQ FROM marked "
-          "WHERE NEW AND (PREV_H IS NULL OR H <> PREV_H)");
+  const std::string run = std::to_string(run_id_);
+  // Order of an item's records: UPDATED_AT, then run, then place in the input.
+  auto key = [](const std::string& run_id, const std::string& seq) {
+    return "(coalesce(UPDATED_AT, 0)::HUGEINT << 88) + (" + run_id + "::HUGEINT << 64) + " + seq;
+  };
+
+  ASSIGN_OR_RETURN(uint64_t records, Count("SELECT count(*) FROM staged_items"));
+  const uint64_t memory =
+      config::ParseByteSize(project_.etl.memory_limit).value_or(uint64_t{1} << 30);
+  // ≈ 250 bytes per record in the window and its sort, measured with headroom.
+  const uint64_t per_pass = options_.history_records_per_pass > 0
+                                ? options_.history_records_per_pass
+                                : std::max<uint64_t>(memory / 250, 100000);
+  const uint64_t passes = std::max<uint64_t>(1, (records + per_pass - 1) / per_pass);
+  stats_["item_history_passes"] = passes;
+  for (uint64_t pass = 0; pass < passes; ++pass) {
+    const std::string in_pass =
+        passes == 1 ? "true"
+                    : "hash(ITEM_ID) % " + std::to_string(passes) + " = " + std::to_string(pass);
+    const std::string sql =
+        // The item's newest record in the lake, to compare the first new one with.
+        "WITH prev AS (SELECT ITEM_ID, hash(" + std::string(kFields) + ") AS H, " +
+        key("RUN_ID", "RECORD_SEQ") + " AS K, false AS NEW, NULL::BIGINT AS SEQ FROM " +
+        history_rel + " WHERE " + in_pass +
+        " AND ITEM_ID IN (SELECT ITEM_ID FROM staged_items WHERE " + in_pass +
+        ") QUALIFY row_number() OVER (PARTITION BY ITEM_ID ORDER BY K DESC) = 1), "
+        "recs AS (SELECT * FROM prev UNION ALL SELECT ITEM_ID, hash(" +
+        kFields + "), " + key(run, "SEQ") + ", true, SEQ FROM staged_items WHERE " + in_pass +
+        "), "
+        "marked AS (SELECT SEQ, NEW, H, lag(H) OVER w AS PREV_H, row_number() OVER w AS N, "
+        "bool_or(NOT NEW) OVER (PARTITION BY ITEM_ID) AS SEEN FROM recs "
+        "WINDOW w AS (PARTITION BY ITEM_ID ORDER BY K)) "
+        "SELECT s.ITEM_ID, " +
+        kFields +
+        ", s.UPDATED_AT, CASE WHEN NOT m.SEEN AND m.N = 1 THEN NULL ELSE coalesce(s.UPDATED_AT, " +
+        known_at + ") END AS EFFECTIVE_TS, f.SOURCE, " + run +
+        "::BIGINT AS RUN_ID, s.SEQ AS RECORD_SEQ FROM marked m JOIN staged_items s ON s.SEQ = "
+        "m.SEQ JOIN run_files f ON f.FILE_IDX = s.SEQ >> " +
+        shift + " WHERE m.NEW AND (m.PREV_H IS NULL OR m.H <> m.PREV_H) ORDER BY s.ITEM_ID, m.SEQ";
+    RETURN_IF_ERROR(Stage("item_history", sql, passes == 1 ? "" : "p" + std::to_string(pass)));
+  }
+  return Status::OK();
 }
 
 Status EtlRun::Reconcile() {

@@ -45,6 +45,9 @@ struct EtlRunOptions {
   // > 0: input bytes per batch of files, instead of [etl] batch_mb (tests use
   // a few bytes to get one batch per file).
   uint64_t batch_bytes = 0;
+  // > 0: item records per pass of the item_history comparison, instead of
+  // what [etl] memory_limit holds (tests use 1 to get many passes).
+  uint64_t history_records_per_pass = 0;
 };
 
 struct EtlResult {

@@ -52,6 +52,9 @@ Split Assemble(const Dataset& data, const std::vector<uint8_t>& held, int64_t be
   values.reserve(kept);
   t.first_ts.reserve(kept);
   t.last_ts.reserve(kept);
+  // The matrix's event kinds are all-time: kept only when nothing is cut by time.
+  const bool kinds = before == kNoLimit && data.kinds.size() == m.nnz();
+  if (kinds) t.kinds.reserve(kept);
   for (uint32_t u = 0; u < m.rows; ++u) {
     for (int64_t e = m.indptr[u]; e < m.indptr[u + 1]; ++e) {
       if (held[e] == 1) s.test[u].push_back(m.indices[e]);
@@ -61,6 +64,7 @@ Split Assemble(const Dataset& data, const std::vector<uint8_t>& held, int64_t be
       t.first_ts.push_back(data.first_ts[e]);
       t.last_ts.push_back(before == kNoLimit ? data.last_ts[e]
                                              : std::min(data.last_ts[e], before - 1));
+      if (kinds) t.kinds.push_back(data.kinds[e]);
     }
     indptr[u + 1] = static_cast<int64_t>(indices.size());
   }

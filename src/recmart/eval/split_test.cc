@@ -121,6 +121,33 @@ TEST(RandomSplitTest, DeterministicForASeed) {
   EXPECT_NE(s1.test, s3.test);
 }
 
+// Per-pair event kinds follow their pairs into the training side; a time
+// split drops them (they are all-time, and would leak what came later).
+TEST(RandomSplitTest, KeepsEventKindsWithTheirPairs) {
+  DatasetBuilder b;
+  for (int u = 0; u < 10; ++u) {
+    for (int i = 0; i < 8; ++i) {
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string(i), 1.0f, i, i,
+                static_cast<uint8_t>(1 + (u + i) % 7));
+    }
+  }
+  const Dataset d = std::move(b).Build();
+  ASSERT_EQ(d.kinds.size(), d.matrix.nnz());
+  ASSERT_OK_AND_ASSIGN(Split s, RandomSplit(d, 0.25, 3));
+  const Dataset& t = s.train;
+  ASSERT_EQ(t.kinds.size(), t.matrix.nnz());
+  for (uint32_t u = 0; u < t.matrix.rows; ++u) {
+    auto row = t.matrix.RowIndices(u);
+    for (size_t k = 0; k < row.size(); ++k) {
+      const int user = std::stoi(t.users.name(u).substr(1));
+      const int item = std::stoi(t.items.name(row[k]).substr(1));
+      EXPECT_EQ(t.kinds[static_cast<size_t>(t.matrix.indptr[u]) + k], 1 + (user + item) % 7);
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(Split by_time, TimeSplit(d, 4));
+  EXPECT_TRUE(by_time.train.kinds.empty());
+}
+
 TEST(RandomSplitTest, RejectsBadRatio) {
   const Dataset d = CountsData();
   for (double r : {0.0, 1.0, -0.5, 2.0}) {

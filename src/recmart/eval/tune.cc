@@ -133,10 +133,54 @@ std::vector<json> DrawCandidates(const std::vector<Dimension>& dims, int count, 
   return out;
 }
 
+// A key that starts with "/" is a JSON pointer into the params.
+bool IsPointer(const std::string& key) { return !key.empty() && key[0] == '/'; }
+
 json Merge(const json& base, const json& values) {
   json params = base.is_null() ? json::object() : base;
-  for (const auto& [key, v] : values.items()) params[key] = v;
+  for (const auto& [key, v] : values.items()) {
+    if (IsPointer(key)) {
+      params[json::json_pointer(key)] = v;  // checked by CheckPointers
+    } else {
+      params[key] = v;
+    }
+  }
   return params;
+}
+
+// Every JSON-pointer key of the space must be well-formed and its parent
+// must exist in base (a pointer into a recipe's defaults would otherwise
+// build a partial object in their place).
+Status CheckPointers(const std::vector<Dimension>& dims, const json& base) {
+  const json params = base.is_null() ? json::object() : base;
+  for (const Dimension& d : dims) {
+    if (!IsPointer(d.key)) continue;
+    try {
+      const json::json_pointer pointer(d.key);
+      const json::json_pointer parent = pointer.parent_pointer();
+      if (!params.contains(parent) || !params.at(parent).is_structured()) {
+        return Status::InvalidArgument(
+            "tune space: \"" + d.key + "\": expected a pointer into the base params, whose \"" +
+            parent.to_string() + "\" must be an object or array there; give it in \"params\"");
+      }
+      const json& container = params.at(parent);
+      if (container.is_array()) {
+        const std::string last = pointer.back();
+        const bool index =
+            !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
+        if (!index || std::stoull(last) >= container.size()) {
+          return Status::InvalidArgument("tune space: \"" + d.key + "\": expected an index below " +
+                                         std::to_string(container.size()) + " into \"" +
+                                         parent.to_string() + "\"");
+        }
+      }
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument(
+          "tune space: \"" + d.key +
+          "\": expected a parameter name or a JSON pointer: " + e.what());
+    }
+  }
+  return Status::OK();
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -277,6 +321,17 @@ Status Halving(const Tuner& tuner, const TuneOptions& o, const std::vector<json>
 
 }  // namespace
 
+SplitSpec MirrorSplit(const SplitSpec& evaluation, const models::Dataset& data) {
+  SplitSpec mirror = evaluation;
+  if (evaluation.kind == SplitSpec::Kind::kTime && evaluation.last_days <= 0) {
+    constexpr int64_t kDay = 86400;
+    const int64_t span = std::max<int64_t>(0, data.now - evaluation.cutoff);
+    mirror.last_days = static_cast<int>(std::max<int64_t>(1, (span + kDay - 1) / kDay));
+    mirror.cutoff = 0;
+  }
+  return mirror;
+}
+
 StatusOr<TuneResult> Tune(const models::Dataset& train, const TuneOptions& o,
                           const ModelFactory& make_model) {
   ASSIGN_OR_RETURN(std::vector<Dimension> dims, ParseSpace(o.space));
@@ -300,8 +355,9 @@ StatusOr<TuneResult> Tune(const models::Dataset& train, const TuneOptions& o,
     return Status::InvalidArgument("tune threads: expected an integer >= 1, got " +
                                    std::to_string(o.threads));
   }
+  RETURN_IF_ERROR(CheckPointers(dims, o.base));
   ASSIGN_OR_RETURN(MetricName metric, ParseMetricName(o.metric));
-  auto carved = RandomSplit(train, o.validation_ratio, o.seed);
+  auto carved = MakeSplit(train, o.validation_split, o.seed);
   if (!carved.ok()) return carved.status().WithContext("tune validation split");
   if (carved->num_test_users() == 0) {
     return Status::InvalidArgument(

@@ -2,10 +2,17 @@
 // carved from the training data alone.
 //
 // Tune never sees the test side of the caller's split: it takes the training
-// Dataset, holds out a random per-user share of it (RandomSplit with
-// validation_ratio and seed), trains every candidate on the rest and scores
-// it with Evaluate on the held-out share. The caller then trains the winner
-// on the whole training data and tests it once.
+// Dataset, carves a validation split out of it (MakeSplit with
+// validation_split and seed), trains every candidate on the validation
+// split's training side and scores it with Evaluate on its held-out side. The
+// caller then trains the winner on the whole training data and tests it once.
+//
+// The validation split should be of the same kind as the evaluation the
+// parameters are chosen for (random per user with the same ratio for a
+// random evaluation, the last N days for a time evaluation, ...): a random
+// validation carve-out for a time-split evaluation rewards parameters that
+// predict the past from the future. MirrorSplit gives that split for an
+// evaluation's SplitSpec.
 //
 // The search space is a JSON object; each key is a parameter and its value
 // either a list of choices or a range:
@@ -14,7 +21,14 @@
 //    "iterations": {"min": 5, "max": 30, "int": true}}
 // A range draws uniformly from [min, max] ("log": true: uniformly in log
 // space, REQUIRES min > 0; "int": true: an integer in [ceil(min), floor(max)]).
-// A candidate's parameters are `base` with the drawn values on top.
+// A candidate's parameters are `base` with the drawn values on top. A key
+// that starts with "/" is a JSON pointer (RFC 6901) into `base`, for nested
+// parameters such as a blend's weights or a component's params:
+//   base  {"components": [{"recipe": "als", "params": {}},
+//                         {"recipe": "ease", "weight": 0.5}]}
+//   space {"/components/1/weight": [0.25, 0.5, 1], "/components/0/params/factors": [32, 64]}
+// Its parent must already be in `base` (an object, or an array with that
+// index), else InvalidArgument.
 //
 // Strategies:
 //   "random"   `trials` candidates, each scored on every validation user (or
@@ -42,6 +56,7 @@
 #include <vector>
 
 #include "recmart/common/status.h"
+#include "recmart/eval/split.h"
 #include "recmart/models/dataset.h"
 #include "recmart/models/model.h"
 
@@ -74,8 +89,11 @@ struct TuneOptions {
   // Random: validation users per trial (0 = all). Halving: users in the first
   // rung (0 = chosen so the last rung uses all).
   size_t max_users = 0;
-  // Share of each user's training interactions held out for validation.
-  double validation_ratio = 0.2;
+  // How the validation side is carved from the training data (any SplitSpec;
+  // a time split's cut-off in days counts back from the training data's
+  // last event). The default, random per user with ratio 0.2, mirrors
+  // `recmart evaluate`'s default split.
+  SplitSpec validation_split = {SplitSpec::Kind::kRandom, 0.2};
   // What to maximise: a metric name as in ParseMetricName.
   std::string metric = "ndcg@10";
   // Seeds the validation split, the draws and every model's training.
@@ -87,6 +105,14 @@ struct TuneOptions {
   // When set and true, Tune returns Cancelled as soon as it can.
   const std::atomic<bool>* cancel = nullptr;
 };
+
+// The validation split that mirrors `evaluation`, a split of `data`, for
+// tuning on evaluation's training side: the same spec for a random split
+// (same ratio), a "last N days" time split and leave-last-n-out; a time
+// split at a fixed date (which the training side ends before) becomes a
+// "last N days" split with N the days from the cut-off to data.now, rounded
+// up, at least 1 -- a validation period as long as the test period.
+SplitSpec MirrorSplit(const SplitSpec& evaluation, const models::Dataset& data);
 
 struct TuneResult {
   std::string metric;

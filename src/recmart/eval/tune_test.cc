@@ -47,6 +47,7 @@ class GroupModel : public models::Model {
     num_items_ = data.items.size();
     names_ = data.items.names();
     if (fit_nnz_) *fit_nnz_ = data.matrix.nnz();
+    if (fit_now) *fit_now = data.now;
     return Status::OK();
   }
   uint32_t num_items() const override { return num_items_; }
@@ -57,6 +58,9 @@ class GroupModel : public models::Model {
   }
   Status Save(models::ArrayWriter&) const override { return Status::OK(); }
   Status Load(const models::ArrayReader&) override { return Status::OK(); }
+
+  // When set, receives the `now` of the data Fit saw.
+  int64_t* fit_now = nullptr;
 
  private:
   int Group(uint32_t item) const { return std::stoi(names_[item].substr(1)) / kGroupSize; }
@@ -110,6 +114,105 @@ TEST(TuneTest, TrainsOnTheCarvedTrainingSideOnly) {
   EXPECT_EQ(fit_nnz, train.matrix.nnz() - 2 * 60);
   EXPECT_EQ(r.trials[0].users, 60u);
   EXPECT_EQ(r.best_params, json({{"x", 5}}));
+}
+
+// GroupData's pairs, user u's j-th on day j + 1 (so the last day is day 8).
+Dataset DatedGroupData() {
+  DatasetBuilder b;
+  for (int u = 0; u < 60; ++u) {
+    const int g = u % kGroups;
+    for (int j = 0; j < 8; ++j) {
+      const int item = g * kGroupSize + (u / kGroups + j) % kGroupSize;
+      const int64_t ts = int64_t{j + 1} * 86400;
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string(item), 1.0f, ts, ts);
+    }
+  }
+  return std::move(b).Build();
+}
+
+TEST(TuneTest, ValidationSplitIsOfTheKindAsked) {
+  const Dataset train = DatedGroupData();
+  TuneOptions o;
+  o.space = {{"x", {5}}};
+  o.trials = 1;
+  size_t fit_nnz = 0;
+  int64_t fit_now = 0;
+  auto make = [&](const json& p) {
+    auto m = std::make_unique<GroupModel>(p, &fit_nnz);
+    return StatusOr<std::unique_ptr<models::Model>>(std::move(m));
+  };
+  // Random per user with the evaluation's ratio: half of 8 is 4 per user.
+  o.validation_split = {SplitSpec::Kind::kRandom, 0.5};
+  ASSERT_OK_AND_ASSIGN(TuneResult r, Tune(train, o, make));
+  EXPECT_EQ(fit_nnz, train.matrix.nnz() - 4 * 60);
+  // The last 2 days of the training data: the cut-off is day 6, so days 6 to
+  // 8 are held out, and the candidate never sees them.
+  ASSERT_OK_AND_ASSIGN(o.validation_split, ParseSplitSpec("time:2d"));
+  ASSERT_OK_AND_ASSIGN(r, Tune(train, o, [&](const json& p) {
+                         auto m = std::make_unique<GroupModel>(p, &fit_nnz);
+                         m->fit_now = &fit_now;
+                         return StatusOr<std::unique_ptr<models::Model>>(std::move(m));
+                       }));
+  EXPECT_EQ(fit_nnz, train.matrix.nnz() - 3 * 60);
+  EXPECT_EQ(fit_now, 5 * 86400);
+  EXPECT_EQ(r.trials[0].users, 60u);
+  // Leave the last one out.
+  ASSERT_OK_AND_ASSIGN(o.validation_split, ParseSplitSpec("last:1"));
+  ASSERT_OK_AND_ASSIGN(r, Tune(train, o, make));
+  EXPECT_EQ(fit_nnz, train.matrix.nnz() - 60);
+  // A bad ratio is the split's error, in context.
+  o.validation_split = {SplitSpec::Kind::kRandom, 1.5};
+  EXPECT_THAT(Tune(train, o, make),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("tune validation split")));
+}
+
+TEST(TuneTest, MirrorSplitKeepsTheKindAndTheLengthOfTheEvaluation) {
+  const Dataset data = DatedGroupData();  // now = day 8
+  ASSERT_OK_AND_ASSIGN(SplitSpec random, ParseSplitSpec("random:0.25"));
+  SplitSpec m = MirrorSplit(random, data);
+  EXPECT_EQ(m.kind, SplitSpec::Kind::kRandom);
+  EXPECT_EQ(m.ratio, 0.25);
+  ASSERT_OK_AND_ASSIGN(SplitSpec days, ParseSplitSpec("time:30d"));
+  m = MirrorSplit(days, data);
+  EXPECT_EQ(m.kind, SplitSpec::Kind::kTime);
+  EXPECT_EQ(m.last_days, 30);
+  ASSERT_OK_AND_ASSIGN(SplitSpec last, ParseSplitSpec("last:3"));
+  EXPECT_EQ(MirrorSplit(last, data).n, 3);
+  // A fixed date 2.5 days before the end: a validation period of 3 days.
+  SplitSpec dated{SplitSpec::Kind::kTime};
+  dated.cutoff = 8 * 86400 - 2 * 86400 - 43200;
+  m = MirrorSplit(dated, data);
+  EXPECT_EQ(m.kind, SplitSpec::Kind::kTime);
+  EXPECT_EQ(m.last_days, 3);
+  // A cut-off at or after the end still holds out one day.
+  dated.cutoff = 9 * 86400;
+  EXPECT_EQ(MirrorSplit(dated, data).last_days, 1);
+}
+
+TEST(TuneTest, PointerKeysReachNestedParams) {
+  const Dataset train = GroupData();
+  TuneOptions o;
+  o.base = {{"parts", json::array({{{"w", 1}}, {{"w", 2}}})}};
+  o.space = {{"/parts/1/w", {0, 5}}};
+  o.trials = 2;
+  // The candidate is good when its second part's weight is near 5.
+  auto make = [](const json& p) -> StatusOr<std::unique_ptr<models::Model>> {
+    return MakeGroupModel({{"x", p.at("parts").at(1).at("w")}});
+  };
+  ASSERT_OK_AND_ASSIGN(TuneResult r, Tune(train, o, make));
+  EXPECT_EQ(r.trials.size(), 2u);
+  EXPECT_EQ(r.best_params, json({{"parts", json::array({{{"w", 1}}, {{"w", 5}}})}}));
+
+  auto expect = [&](json space, const char* what) {
+    o.space = std::move(space);
+    EXPECT_THAT(Tune(train, o, make), StatusIs(StatusCode::kInvalidArgument, HasSubstr(what)))
+        << o.space.dump();
+  };
+  expect({{"/missing/w", {1}}}, "\"/missing\" must be an object or array there");
+  expect({{"/parts/7/w", {1}}}, "\"/parts/7\" must be an object or array there");
+  expect({{"/parts/x", {1}}}, "expected an index below 2 into \"/parts\"");
+  expect({{"/parts/2", {1}}}, "expected an index below 2");
+  expect({{"/a~2", {1}}}, "expected a parameter name or a JSON pointer");
 }
 
 TEST(TuneTest, RandomSearchCoversASmallGridOnce) {

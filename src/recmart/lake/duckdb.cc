@@ -395,6 +395,150 @@ StatusOr<QueryResult> Connection::Query(std::string_view sql) {
   return r;
 }
 
+// ---------------------------------------------------------------- ChunkView
+
+bool ChunkView::IsNull(size_t col, size_t row) const {
+  const uint64_t* v = validity_[col];
+  return v && !duckdb_validity_row_is_valid(const_cast<uint64_t*>(v), row);
+}
+
+std::string_view ChunkView::Text(size_t col, size_t row) const {
+  if (IsNull(col, row)) return {};
+  auto* s = static_cast<duckdb_string_t*>(const_cast<void*>(data_[col])) + row;
+  return {duckdb_string_t_data(s), duckdb_string_t_length(*s)};
+}
+
+int64_t ChunkView::Int64(size_t col, size_t row) const {
+  if (IsNull(col, row)) return 0;
+  const void* d = data_[col];
+  switch ((*types_)[col]) {
+    case DUCKDB_TYPE_BOOLEAN:
+      return static_cast<const bool*>(d)[row] ? 1 : 0;
+    case DUCKDB_TYPE_TINYINT:
+      return static_cast<const int8_t*>(d)[row];
+    case DUCKDB_TYPE_SMALLINT:
+      return static_cast<const int16_t*>(d)[row];
+    case DUCKDB_TYPE_INTEGER:
+      return static_cast<const int32_t*>(d)[row];
+    case DUCKDB_TYPE_BIGINT:
+      return static_cast<const int64_t*>(d)[row];
+    case DUCKDB_TYPE_UTINYINT:
+      return static_cast<const uint8_t*>(d)[row];
+    case DUCKDB_TYPE_USMALLINT:
+      return static_cast<const uint16_t*>(d)[row];
+    case DUCKDB_TYPE_UINTEGER:
+      return static_cast<const uint32_t*>(d)[row];
+    case DUCKDB_TYPE_UBIGINT:
+      return static_cast<int64_t>(static_cast<const uint64_t*>(d)[row]);
+    case DUCKDB_TYPE_FLOAT:
+      return static_cast<int64_t>(static_cast<const float*>(d)[row]);
+    case DUCKDB_TYPE_DOUBLE:
+      return static_cast<int64_t>(static_cast<const double*>(d)[row]);
+    default:
+      return 0;  // refused by Stream()
+  }
+}
+
+double ChunkView::Double(size_t col, size_t row) const {
+  if (IsNull(col, row)) return 0;
+  switch ((*types_)[col]) {
+    case DUCKDB_TYPE_FLOAT:
+      return static_cast<const float*>(data_[col])[row];
+    case DUCKDB_TYPE_DOUBLE:
+      return static_cast<const double*>(data_[col])[row];
+    case DUCKDB_TYPE_UBIGINT:
+      return static_cast<double>(static_cast<const uint64_t*>(data_[col])[row]);
+    default:
+      return static_cast<double>(Int64(col, row));
+  }
+}
+
+namespace {
+
+bool Streamable(duckdb_type t) {
+  switch (t) {
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string FirstLine(const char* e, const char* fallback) {
+  std::string msg = e && *e ? e : fallback;
+  if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  return msg;
+}
+
+}  // namespace
+
+Status Connection::Stream(std::string_view sql, const std::function<Status(const ChunkView&)>& fn) {
+  Prepared p;
+  RETURN_IF_ERROR(PrepareOrError(con_, std::string(sql), &p));
+  // DuckDB 1.4 marks its streaming entry points deprecated without a
+  // replacement: duckdb_execute_prepared would materialise the whole result.
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared_streaming(p.stmt, &pending) != DuckDBSuccess) {
+    std::string msg = FirstLine(pending ? duckdb_pending_error(pending) : nullptr, "cannot run");
+    duckdb_destroy_pending(&pending);
+    return Status::Internal("duckdb: " + msg);
+  }
+  duckdb_result result;
+  const bool ran = duckdb_execute_pending(pending, &result) == DuckDBSuccess;
+  duckdb_destroy_pending(&pending);
+  if (!ran) {
+    std::string msg = FirstLine(duckdb_result_error(&result), "query failed");
+    duckdb_destroy_result(&result);
+    return Status::Internal("duckdb: " + msg);
+  }
+  const size_t cols = duckdb_column_count(&result);
+  std::vector<int> types(cols);
+  Status s;
+  for (size_t c = 0; c < cols && s.ok(); ++c) {
+    duckdb_type t = duckdb_column_type(&result, c);
+    types[c] = static_cast<int>(t);
+    if (!Streamable(t)) {
+      const char* name = duckdb_column_name(&result, c);
+      s = Status::InvalidArgument(std::string("column ") + (name ? name : "?") +
+                                  ": type cannot be streamed (cast it to VARCHAR, BIGINT or "
+                                  "DOUBLE)");
+    }
+  }
+  ChunkView view;
+  view.types_ = &types;
+  view.data_.resize(cols);
+  view.validity_.resize(cols);
+  while (s.ok()) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(result);
+    if (!chunk) {
+      const char* e = duckdb_result_error(&result);
+      if (e && *e) s = Status::Internal("duckdb: " + FirstLine(e, "query failed"));
+      break;
+    }
+    view.rows_ = duckdb_data_chunk_get_size(chunk);
+    for (size_t c = 0; c < cols; ++c) {
+      duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
+      view.data_[c] = duckdb_vector_get_data(v);
+      view.validity_[c] = duckdb_vector_get_validity(v);
+    }
+    s = fn(view);
+    duckdb_destroy_data_chunk(&chunk);
+  }
+  duckdb_destroy_result(&result);
+  return s;
+}
+
 Status Connection::Execute(std::string_view sql) {
   // duckdb_query runs every statement of a multi-statement string.
   duckdb_result result;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +133,28 @@ class Appender {
   uint64_t total_rows_ = 0;
 };
 
+// One chunk (up to ~2,048 rows) of a streamed SELECT (Connection::Stream),
+// read in place with the columns' own types. Valid only inside the callback.
+class ChunkView {
+ public:
+  size_t size() const { return rows_; }
+  bool IsNull(size_t col, size_t row) const;
+  // VARCHAR columns; "" for NULL.
+  std::string_view Text(size_t col, size_t row) const;
+  // Integer and BOOLEAN columns; 0 for NULL.
+  int64_t Int64(size_t col, size_t row) const;
+  // Floating-point and integer columns; 0 for NULL.
+  double Double(size_t col, size_t row) const;
+
+ private:
+  friend class Connection;
+  ChunkView() = default;
+  size_t rows_ = 0;
+  std::vector<const void*> data_;
+  std::vector<uint64_t*> validity_;
+  const std::vector<int>* types_ = nullptr;  // duckdb_type per column
+};
+
 class Connection {
  public:
   Connection(Connection&&) noexcept;
@@ -146,6 +169,12 @@ class Connection {
   // still reports the original types. Any other statement producing such
   // types is refused with InvalidArgument.
   StatusOr<QueryResult> Query(std::string_view sql);
+  // Runs one SELECT and hands its rows to `fn` a chunk at a time, without
+  // materialising the result: memory stays flat whatever its size. Columns
+  // must be VARCHAR, integers, BOOLEAN, FLOAT or DOUBLE (InvalidArgument
+  // naming the column otherwise; cast in SQL). Stops at the first error of
+  // the query or of `fn`, and returns it.
+  Status Stream(std::string_view sql, const std::function<Status(const ChunkView&)>& fn);
   // A single value (first column of first row) as text; NotFound if no rows.
   StatusOr<std::optional<std::string>> QueryScalar(std::string_view sql);
   // Opens an appender for `table` (optionally schema-qualified as schema.table

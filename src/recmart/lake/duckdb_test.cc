@@ -81,6 +81,65 @@ std::unique_ptr<Database> DuckDbTest::db_;
 // ---------------------------------------------------------------------------
 // Database
 
+// A streamed result arrives in several chunks, typed, with NULLs; every row
+// once, in order.
+TEST_F(DuckDbTest, StreamReadsEveryRowTyped) {
+  size_t rows = 0, chunks = 0;
+  int64_t sum = 0;
+  double dsum = 0;
+  size_t nulls = 0;
+  std::string texts;
+  ASSERT_OK(conn_->Stream(
+      "SELECT i, 'id' || i AS s, i / 2.0 AS d, CASE WHEN i % 1000 = 0 THEN NULL ELSE i END AS n, "
+      "i::INTEGER AS k, i % 2 = 0 AS b FROM range(10000) t(i) ORDER BY i",
+      [&](const ChunkView& c) -> Status {
+        ++chunks;
+        for (size_t r = 0; r < c.size(); ++r) {
+          const int64_t i = c.Int64(0, r);
+          if (i != static_cast<int64_t>(rows)) return Status::Internal("out of order");
+          if (c.Text(1, r) != "id" + std::to_string(i)) return Status::Internal("bad text");
+          if (c.Int64(4, r) != i || c.Int64(5, r) != (i % 2 == 0 ? 1 : 0))
+            return Status::Internal("bad integer");
+          if (i < 3) texts += std::string(c.Text(1, r)) + ",";
+          sum += i;
+          dsum += c.Double(2, r);
+          if (c.IsNull(3, r)) ++nulls;
+          ++rows;
+        }
+        return Status::OK();
+      }));
+  EXPECT_EQ(rows, 10000u);
+  EXPECT_GT(chunks, 1u);
+  EXPECT_EQ(sum, 49995000);
+  EXPECT_DOUBLE_EQ(dsum, 49995000 / 2.0);
+  EXPECT_EQ(nulls, 10u);
+  EXPECT_EQ(texts, "id0,id1,id2,");
+}
+
+TEST_F(DuckDbTest, StreamStopsAtTheFirstError) {
+  // The callback's error ends the stream and is returned.
+  size_t calls = 0;
+  EXPECT_THAT(conn_->Stream("SELECT i FROM range(100000) t(i)",
+                            [&](const ChunkView&) -> Status {
+                              ++calls;
+                              return Status::Internal("enough");
+                            }),
+              StatusIs(StatusCode::kInternal, HasSubstr("enough")));
+  EXPECT_EQ(calls, 1u);
+  // A type it cannot read in place is refused, naming the column.
+  EXPECT_THAT(conn_->Stream("SELECT DATE '2024-01-01' AS day",
+                            [](const ChunkView&) { return Status::OK(); }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("day")));
+  // So is bad SQL, and an error while running, in one line.
+  EXPECT_THAT(conn_->Stream("SELEC 1", [](const ChunkView&) { return Status::OK(); }),
+              StatusIs(StatusCode::kInternal, IsOneLine()));
+  EXPECT_THAT(conn_->Stream("SELECT CAST('x' || i AS INTEGER) FROM range(10) t(i)",
+                            [](const ChunkView&) { return Status::OK(); }),
+              StatusIs(StatusCode::kInternal, HasSubstr("x0")));
+  // The connection is usable afterwards.
+  EXPECT_OK(conn_->Execute("SELECT 1"));
+}
+
 TEST_F(DuckDbTest, InMemoryDatabasesAreIndependent) {
   ASSERT_OK(conn_->Execute("CREATE TABLE memory.main.shared_t (a INTEGER)"));
   ASSERT_OK_AND_ASSIGN(auto other, Database::Open(""));

@@ -25,8 +25,8 @@ bool ItemAttributes::HasMetadata(ItemIndex i) const {
 }
 
 void DatasetBuilder::AddPair(const std::string& user, const std::string& item, float score,
-                             int64_t first_ts, int64_t last_ts) {
-  pairs_.push_back({data_.users.Add(user), data_.items.Add(item), score, first_ts, last_ts});
+                             int64_t first_ts, int64_t last_ts, uint8_t kinds) {
+  pairs_.push_back({data_.users.Add(user), data_.items.Add(item), score, kinds, first_ts, last_ts});
 }
 
 void DatasetBuilder::AddEvent(const std::string& user, const std::string& item, int64_t ts,
@@ -47,20 +47,28 @@ Dataset DatasetBuilder::Build() && {
   std::sort(pairs_.begin(), pairs_.end(), [](const Pair& a, const Pair& b) {
     return a.user != b.user ? a.user < b.user : a.item < b.item;
   });
+  bool any_kinds = false;
+  for (const Pair& p : pairs_) any_kinds |= p.kinds != 0;
   std::vector<Triplet> triplets;
   triplets.reserve(pairs_.size());
+  d.first_ts.reserve(pairs_.size());
+  d.last_ts.reserve(pairs_.size());
+  if (any_kinds) d.kinds.reserve(pairs_.size());
   for (size_t i = 0; i < pairs_.size(); ++i) {
     const Pair& p = pairs_[i];
     if (!triplets.empty() && triplets.back().row == p.user && triplets.back().col == p.item) {
       triplets.back().value += p.score;
       d.first_ts.back() = std::min(d.first_ts.back(), p.first);
       d.last_ts.back() = std::max(d.last_ts.back(), p.last);
+      if (any_kinds) d.kinds.back() |= p.kinds;
       continue;
     }
     triplets.push_back({p.user, p.item, p.score});
     d.first_ts.push_back(p.first);
     d.last_ts.push_back(p.last);
+    if (any_kinds) d.kinds.push_back(p.kinds);
   }
+  std::vector<Pair>().swap(pairs_);  // free them before the matrix copies the triplets
   // Already sorted and unique, so FromTriplets keeps this order.
   d.matrix = CsrMatrix::FromTriplets(nu, ni, std::move(triplets));
 

@@ -63,6 +63,10 @@ struct Dataset {
   // Per matrix entry (same order as matrix.indices): first and last event time.
   std::vector<int64_t> first_ts;
   std::vector<int64_t> last_ts;
+  // Per matrix entry: the kinds of the events behind it, bit 1 << EventKind,
+  // from the lake's per-type counts (view, add-to-cart, purchase; any other
+  // type as kOther). Empty when not known.
+  std::vector<uint8_t> kinds;
   // Curated events sorted by (user, ts, item); may be empty when only the
   // matrix is known (recipes that need events then fall back to the matrix).
   std::vector<Event> events;
@@ -77,7 +81,9 @@ class DatasetBuilder {
  public:
   // An aggregated (user, item) pair.
   void AddPair(const std::string& user, const std::string& item, float score, int64_t first_ts = 0,
-               int64_t last_ts = 0);
+               int64_t last_ts = 0, uint8_t kinds = 0);
+  // Room for `n` pairs: a large matrix is then read without regrowing.
+  void ReservePairs(size_t n) { pairs_.reserve(n); }
   // A raw event; `session` empty for none. Does not touch the matrix.
   void AddEvent(const std::string& user, const std::string& item, int64_t ts, EventKind kind,
                 const std::string& session = "");
@@ -93,6 +99,7 @@ class DatasetBuilder {
   struct Pair {
     uint32_t user, item;
     float score;
+    uint8_t kinds;
     int64_t first, last;
   };
   Dataset data_;

@@ -1,6 +1,7 @@
 #include "recmart/training/lake_dataset.h"
 
 #include "recmart/catalog/catalog.h"
+#include "recmart/engine/recipes.h"
 #include "recmart/lake/lake.h"
 
 namespace recmart::training {
@@ -46,6 +47,25 @@ StatusOr<json> Snapshot(catalog::Catalog& cat) {
 
 }  // namespace
 
+bool RecipeReadsEvents(std::string_view recipe, const json& params) {
+  const engine::RecipeInfo* info = engine::FindRecipe(recipe);
+  if (info == nullptr) return true;
+  const std::string_view name = info->name;
+  if (name == "als" || name == "bpr" || name == "ease" || name == "content") return false;
+  if (name == "blend") {
+    const json* components =
+        params.is_object() && params.contains("components") ? &params["components"] : nullptr;
+    if (components == nullptr || !components->is_array()) return true;
+    for (const json& c : *components) {
+      if (!c.is_object() || !c.contains("recipe") || !c["recipe"].is_string()) return true;
+      if (RecipeReadsEvents(c["recipe"].get<std::string>(), c.value("params", json::object())))
+        return true;
+    }
+    return false;
+  }
+  return true;
+}
+
 StatusOr<json> ReadLakeSnapshot(const config::Project& project) {
   ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,
                    catalog::Catalog::Open(project.catalog_path));
@@ -64,33 +84,58 @@ StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOption
   ASSIGN_OR_RETURN(out.snapshot, Snapshot(*session.catalog));
   models::DatasetBuilder b;
 
-  // Ordered so that dense indices (and so the bundle) do not depend on the
-  // order of files in the lake.
-  ASSIGN_OR_RETURN(lake::QueryResult m,
-                   conn.Query("SELECT USER_ID, ITEM_ID, SCORE, FIRST_TS, LAST_TS "
-                              "FROM interaction_matrix "
-                              "WHERE USER_ID IS NOT NULL AND ITEM_ID IS NOT NULL "
-                              "ORDER BY USER_ID, ITEM_ID"));
-  if (m.row_count() == 0) {
+  // Streamed, typed (never materialised as text): a lake of 100M events has
+  // tens of millions of pairs. Ordered so that dense indices (and so the
+  // bundle) do not depend on the order of files in the lake.
+  ASSIGN_OR_RETURN(std::optional<std::string> pairs,
+                   conn.QueryScalar("SELECT count(*) FROM interaction_matrix"));
+  b.ReservePairs(static_cast<size_t>(std::stoull(pairs.value_or("0"))));
+  size_t matrix_rows = 0;
+  std::string user, item;
+  RETURN_IF_ERROR(conn.Stream(
+      "SELECT USER_ID::VARCHAR, ITEM_ID::VARCHAR, SCORE::DOUBLE, FIRST_TS::BIGINT, "
+      "LAST_TS::BIGINT, VIEWS::BIGINT, ADD_TO_CARTS::BIGINT, PURCHASES::BIGINT, EVENTS::BIGINT "
+      "FROM interaction_matrix WHERE USER_ID IS NOT NULL AND ITEM_ID IS NOT NULL "
+      "ORDER BY USER_ID, ITEM_ID",
+      [&](const lake::ChunkView& c) -> Status {
+        for (size_t r = 0; r < c.size(); ++r) {
+          const int64_t views = c.Int64(5, r), carts = c.Int64(6, r), buys = c.Int64(7, r);
+          uint8_t kinds = 0;
+          auto set = [&](models::EventKind k) { kinds |= uint8_t(1u << unsigned(k)); };
+          if (views > 0) set(models::EventKind::kView);
+          if (carts > 0) set(models::EventKind::kAddToCart);
+          if (buys > 0) set(models::EventKind::kPurchase);
+          if (c.Int64(8, r) > views + carts + buys) set(models::EventKind::kOther);
+          user.assign(c.Text(0, r));
+          item.assign(c.Text(1, r));
+          b.AddPair(user, item, static_cast<float>(c.Double(2, r)), c.Int64(3, r), c.Int64(4, r),
+                    kinds);
+        }
+        matrix_rows += c.size();
+        return Status::OK();
+      }));
+  if (matrix_rows == 0) {
     return Status::FailedPrecondition(
         "the lake has no interactions yet: run `recmart etl` first (lake: " + project.lake_root +
         ")");
   }
-  for (size_t r = 0; r < m.row_count(); ++r) {
-    b.AddPair(Str(m, 0, r), Str(m, 1, r), static_cast<float>(m.GetDouble(2, r)), m.GetInt64(3, r),
-              m.GetInt64(4, r));
-  }
 
   if (options.events) {
-    ASSIGN_OR_RETURN(lake::QueryResult e,
-                     conn.Query("SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, SESSION_ID "
-                                "FROM interactions "
-                                "WHERE USER_ID IS NOT NULL AND ITEM_ID IS NOT NULL "
-                                "ORDER BY USER_ID, \"TIMESTAMP\", ITEM_ID"));
-    for (size_t r = 0; r < e.row_count(); ++r) {
-      b.AddEvent(Str(e, 0, r), Str(e, 1, r), e.GetInt64(2, r),
-                 models::EventKindFromName(Str(e, 3, r)), Str(e, 4, r));
-    }
+    std::string session;
+    RETURN_IF_ERROR(conn.Stream(
+        "SELECT USER_ID::VARCHAR, ITEM_ID::VARCHAR, \"TIMESTAMP\"::BIGINT, "
+        "EVENT_TYPE::VARCHAR, SESSION_ID::VARCHAR FROM interactions "
+        "WHERE USER_ID IS NOT NULL AND ITEM_ID IS NOT NULL "
+        "ORDER BY USER_ID, \"TIMESTAMP\", ITEM_ID",
+        [&](const lake::ChunkView& c) -> Status {
+          for (size_t r = 0; r < c.size(); ++r) {
+            user.assign(c.Text(0, r));
+            item.assign(c.Text(1, r));
+            session.assign(c.Text(4, r));
+            b.AddEvent(user, item, c.Int64(2, r), models::EventKindFromName(c.Text(3, r)), session);
+          }
+          return Status::OK();
+        }));
   }
 
   ASSIGN_OR_RETURN(lake::QueryResult items,

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "recmart/common/status.h"
 #include "recmart/config/project.h"
@@ -25,6 +26,13 @@ struct LakeData {
   //  "bookmarks": {source: files}}
   nlohmann::json snapshot;
 };
+
+// Whether training `recipe` with `params` reads the curated events (sessions,
+// event kinds, times) besides the matrix. False only for the recipes known to
+// use the matrix alone — als, bpr, ease, content, and blends of them — so a
+// new recipe gets the events unless it is added here. Without events a bundle
+// takes the per-pair event kinds from the matrix.
+bool RecipeReadsEvents(std::string_view recipe, const nlohmann::json& params);
 
 // The snapshot LoadLakeData records, read from the catalog alone (cheap).
 StatusOr<nlohmann::json> ReadLakeSnapshot(const config::Project& project);

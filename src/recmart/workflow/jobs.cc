@@ -171,7 +171,9 @@ StatusOr<JobResult> Train(const JobContext& ctx) {
       return r;
     }
   }
-  ASSIGN_OR_RETURN(training::LakeData data, training::LoadLakeData(*ctx.project, {}));
+  training::LoadOptions load;
+  load.events = training::RecipeReadsEvents(pf.recipe, pf.params);
+  ASSIGN_OR_RETURN(training::LakeData data, training::LoadLakeData(*ctx.project, load));
   r.rows_in = data.dataset.matrix.nnz();
   Log(ctx, "training " + pf.recipe + " on " + std::to_string(data.dataset.users.size()) +
                " users, " + std::to_string(data.dataset.items.size()) + " items");

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,9 @@ void EaseOptions::Visit(ParamReader& r) {
   r.Get("lambda", lambda, 1e-3, 1e12, "L2 regularisation added to the Gram diagonal");
   r.Get("dropout", dropout, 0.0, 0.95,
         "DLAE: adds p / (1 - p) x the item's count to its regularisation");
+  r.Get("sequence_window", sequence_window, 0.0, 1e6,
+        "pairs of a user's interactions d distinct times apart count exp(-d / window) in the "
+        "Gram matrix (0: every pair counts 1, plain EASE)");
   r.Get("binarize", binarize, "count each interaction as 1 instead of its confidence");
   r.Get("max_items", max_items, 1, 100000, "refuse more items than this (memory grows as items^2)");
   r.Get("solver", solver, {"auto", "items", "users"},
@@ -61,6 +66,95 @@ Mat<Scalar> Gram(const CsrMatrix& outer, const CsrMatrix& inner, std::span<const
         const auto w = static_cast<Scalar>(outer.values[k] * weight[r]);
         for (int64_t kk = inner.indptr[r]; kk < inner.indptr[r + 1]; ++kk) {
           col[inner.indices[kk]] += w * static_cast<Scalar>(inner.values[kk]);
+        }
+      }
+    }
+  });
+  return g;
+}
+
+// Every user's matrix entries in time order, for the sequence-weighted Gram.
+struct Timeline {
+  // order[indptr[u] + k]: the entry index (into the matrix) of user u's k-th
+  // interaction by (first time, item); step[...]: its dense time rank, the
+  // number of distinct earlier times in the user's row.
+  std::vector<int64_t> order;
+  std::vector<int64_t> step;
+  // at[e]: where entry e is in `order`; user[e]: its row.
+  std::vector<int64_t> at;
+  std::vector<uint32_t> user;
+  // by_item[item_start[i] ...]: the entries of item i, users ascending.
+  std::vector<int64_t> item_start, by_item;
+};
+
+// `first_ts` per entry, or empty (every entry then shares one time).
+Timeline MakeTimeline(const CsrMatrix& x, std::span<const int64_t> first_ts) {
+  Timeline t;
+  const size_t nnz = x.nnz();
+  t.order.resize(nnz);
+  t.step.resize(nnz);
+  t.at.resize(nnz);
+  t.user.resize(nnz);
+  auto time = [&](int64_t e) { return first_ts.empty() ? int64_t{0} : first_ts[e]; };
+  for (uint32_t u = 0; u < x.rows; ++u) {
+    const int64_t b = x.indptr[u], end = x.indptr[u + 1];
+    std::iota(t.order.begin() + b, t.order.begin() + end, b);
+    // Entries of a row are in item order, so a stable sort by time breaks
+    // ties by item.
+    std::stable_sort(t.order.begin() + b, t.order.begin() + end,
+                     [&](int64_t p, int64_t q) { return time(p) < time(q); });
+    for (int64_t k = b; k < end; ++k) {
+      t.step[k] = k == b ? 0 : t.step[k - 1] + (time(t.order[k]) != time(t.order[k - 1]));
+      t.at[t.order[k]] = k;
+      t.user[t.order[k]] = u;
+    }
+  }
+  t.item_start.assign(x.cols + 1, 0);
+  for (size_t e = 0; e < nnz; ++e) ++t.item_start[x.indices[e] + 1];
+  for (uint32_t i = 0; i < x.cols; ++i) t.item_start[i + 1] += t.item_start[i];
+  t.by_item.resize(nnz);
+  std::vector<int64_t> fill(t.item_start.begin(), t.item_start.end() - 1);
+  for (size_t e = 0; e < nnz; ++e) t.by_item[fill[x.indices[e]]++] = static_cast<int64_t>(e);
+  return t;
+}
+
+// The sequence-weighted Gram: G_ij = sum over users u, over u's entries a of
+// item i and b of item j, of x_a x_b exp(-|step_a - step_b| / window) --
+// X^T X when every step is equal. Pairs further apart than the weight
+// kSequenceCut are left out (a perturbation below ~window x kSequenceCut per
+// entry, far below any useful lambda). Column j is computed whole by one
+// chunk, in a fixed order.
+constexpr double kSequenceCut = 1e-6;
+
+template <typename Scalar>
+Mat<Scalar> SequenceGram(const CsrMatrix& x, const Timeline& t, double window, int threads) {
+  const auto n = static_cast<Eigen::Index>(x.cols);
+  // No pair is further apart than the longest history.
+  const int64_t longest = t.step.empty() ? 0 : *std::max_element(t.step.begin(), t.step.end());
+  const auto reach = std::min<int64_t>(
+      longest, static_cast<int64_t>(std::floor(window * -std::log(kSequenceCut))));
+  std::vector<Scalar> weight(static_cast<size_t>(reach) + 1);
+  for (int64_t d = 0; d <= reach; ++d) {
+    weight[static_cast<size_t>(d)] =
+        static_cast<Scalar>(std::exp(-static_cast<double>(d) / window));
+  }
+  Mat<Scalar> g = Mat<Scalar>::Zero(n, n);
+  ParallelFor(threads, x.cols, kGramColumns, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      Scalar* col = g.col(static_cast<Eigen::Index>(j)).data();
+      for (int64_t k = t.item_start[j]; k < t.item_start[j + 1]; ++k) {
+        const int64_t e = t.by_item[k];
+        const int64_t s = t.at[e];
+        const auto v = static_cast<Scalar>(x.values[e]);
+        // The user's row in `order` is [lo, hi): walk out from s both ways.
+        const int64_t lo = x.indptr[t.user[e]], hi = x.indptr[t.user[e] + 1];
+        for (int64_t q = s; q >= lo && t.step[s] - t.step[q] <= reach; --q) {
+          const int64_t f = t.order[q];
+          col[x.indices[f]] += weight[t.step[s] - t.step[q]] * v * static_cast<Scalar>(x.values[f]);
+        }
+        for (int64_t q = s + 1; q < hi && t.step[q] - t.step[s] <= reach; ++q) {
+          const int64_t f = t.order[q];
+          col[x.indices[f]] += weight[t.step[q] - t.step[s]] * v * static_cast<Scalar>(x.values[f]);
         }
       }
     }
@@ -132,13 +226,16 @@ void MirrorLower(Mat<Scalar>& g, int threads) {
   });
 }
 
-// P = (X^T X + diag(reg))^-1, lower triangle only, the direct way: an
-// items x items inverse (items^3 flops).
+// P = (G + diag(reg))^-1, lower triangle only, the direct way: an items x
+// items inverse (items^3 flops). G is X^T X, or the sequence-weighted Gram
+// when `timeline` is set.
 template <typename Scalar>
 StatusOr<Mat<Scalar>> InverseDirect(const CsrMatrix& x, const CsrMatrix& xt,
-                                    std::span<const double> reg, const TrainContext& ctx) {
+                                    std::span<const double> reg, const Timeline* timeline,
+                                    double window, const TrainContext& ctx) {
   std::vector<double> ones(x.rows, 1.0);
-  Mat<Scalar> g = Gram<Scalar>(xt, x, ones, ctx.threads);
+  Mat<Scalar> g = timeline ? SequenceGram<Scalar>(x, *timeline, window, ctx.threads)
+                           : Gram<Scalar>(xt, x, ones, ctx.threads);
   for (Eigen::Index i = 0; i < g.rows(); ++i) g(i, i) += static_cast<Scalar>(reg[i]);
   if (ctx.cancelled()) return Status::Cancelled("ease: training cancelled");
   ctx.Report("invert", 0.1);
@@ -205,10 +302,12 @@ StatusOr<Mat<Scalar>> InverseViaUsers(const CsrMatrix& x, const CsrMatrix& xt,
 // when ctx.cancel was set.
 template <typename Scalar>
 Status SolveEase(const CsrMatrix& x, const CsrMatrix& xt, std::span<const double> reg,
-                 bool via_users, const TrainContext& ctx, std::vector<float>& b) {
+                 bool via_users, const Timeline* timeline, double window, const TrainContext& ctx,
+                 std::vector<float>& b) {
   ctx.Report("gram", 0.0);
-  StatusOr<Mat<Scalar>> inverse =
-      via_users ? InverseViaUsers<Scalar>(x, xt, reg, ctx) : InverseDirect<Scalar>(x, xt, reg, ctx);
+  StatusOr<Mat<Scalar>> inverse = via_users
+                                      ? InverseViaUsers<Scalar>(x, xt, reg, ctx)
+                                      : InverseDirect<Scalar>(x, xt, reg, timeline, window, ctx);
   RETURN_IF_ERROR(inverse.status());
   const Mat<Scalar>& p = *inverse;
   const size_t n = xt.rows;
@@ -277,15 +376,34 @@ class EaseModel : public Model {
     std::vector<double> reg(n);
     for (uint32_t i = 0; i < n; ++i) reg[i] = lambda + r * count[i];
 
+    // Sequence weighting matters when some user has interactions at two
+    // different times; otherwise its Gram is X^T X.
+    Timeline timeline;
+    bool sequence = false;
+    if (o_.sequence_window > 0) {
+      const bool timed = data.first_ts.size() == x.nnz();
+      timeline = MakeTimeline(
+          x, timed ? std::span<const int64_t>(data.first_ts) : std::span<const int64_t>());
+      sequence = std::any_of(timeline.step.begin(), timeline.step.end(),
+                             [](int64_t step) { return step > 0; });
+    }
+    if (sequence && o_.solver == "users") {
+      return Status::InvalidArgument(
+          "ease: solver \"users\" cannot invert the sequence-weighted Gram (the data has "
+          "times); use solver \"items\" or \"auto\", or sequence_window 0");
+    }
     // Flops of each way to the inverse; the cheaper one wins (the answer is
-    // the same up to rounding; the choice depends only on the data).
+    // the same up to rounding; the choice depends only on the data). The
+    // sequence-weighted Gram is not a product X^T X: items only.
     const double items = n, users = x.rows, nnz = static_cast<double>(x.nnz());
-    const bool via_users = o_.solver == "users" ||
-                           (o_.solver == "auto" &&
-                            users * users * users + nnz * (users + items) < items * items * items);
+    const bool via_users =
+        !sequence && (o_.solver == "users" ||
+                      (o_.solver == "auto" &&
+                       users * users * users + nnz * (users + items) < items * items * items));
+    const Timeline* t = sequence ? &timeline : nullptr;
     std::vector<float> b;
-    Status s = dbl ? SolveEase<double>(x, xt, reg, via_users, ctx, b)
-                   : SolveEase<float>(x, xt, reg, via_users, ctx, b);
+    Status s = dbl ? SolveEase<double>(x, xt, reg, via_users, t, o_.sequence_window, ctx, b)
+                   : SolveEase<float>(x, xt, reg, via_users, t, o_.sequence_window, ctx, b);
     RETURN_IF_ERROR(s);
     b_ = {n, n, Array<float>(std::move(b))};
     return Status::OK();

@@ -1,12 +1,20 @@
 // What the conformance suite does not check: B against a hand-solved case,
-// the zero diagonal, precision, confidences and the max_items refusal.
+// the zero diagonal, precision, confidences, the max_items refusal and the
+// sequence-weighted Gram (against a brute-force reference).
 #include "recmart/models/ease/ease.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
 #include <string>
 #include <vector>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <Eigen/Dense>
+#pragma GCC diagnostic pop
 
 #include "recmart/common/testing.h"
 #include "recmart/models/dataset.h"
@@ -180,6 +188,140 @@ TEST(EaseTest, BothSolversAndThreadCountsAgree) {
       for (size_t j = 0; j < x.size(); ++j) ASSERT_NEAR(x[j], z[j], 1e-5) << i << " " << j;
     }
   }
+}
+
+// Users with histories of 3-12 items out of 40, at times drawn from a few
+// values each (so some interactions share a time), with confidences 1-3.
+Dataset TimedData(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  DatasetBuilder b;
+  for (int u = 0; u < 60; ++u) {
+    const int n = 3 + static_cast<int>(rng() % 10);
+    for (int k = 0; k < n; ++k) {
+      const int64_t ts = 1000 + static_cast<int64_t>(rng() % 8) * 60;
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string(rng() % 40),
+                1.0f + static_cast<float>(rng() % 3), ts, ts);
+    }
+  }
+  return std::move(b).Build();
+}
+
+// B for `d` the slow way: every pair of every user weighted by
+// exp(-|step difference| / window) (no cut), inverted by Eigen.
+Eigen::MatrixXd ReferenceB(const Dataset& d, double window, double lambda, bool binarize) {
+  const int n = static_cast<int>(d.items.size());
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(n, n);
+  for (UserIndex u = 0; u < d.users.size(); ++u) {
+    std::vector<int64_t> times;
+    for (int64_t e = d.matrix.indptr[u]; e < d.matrix.indptr[u + 1]; ++e) {
+      times.push_back(d.first_ts[e]);
+    }
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    auto step = [&](int64_t e) {
+      return std::lower_bound(times.begin(), times.end(), d.first_ts[e]) - times.begin();
+    };
+    for (int64_t a = d.matrix.indptr[u]; a < d.matrix.indptr[u + 1]; ++a) {
+      for (int64_t c = d.matrix.indptr[u]; c < d.matrix.indptr[u + 1]; ++c) {
+        const double xa = binarize ? 1.0 : d.matrix.values[a];
+        const double xc = binarize ? 1.0 : d.matrix.values[c];
+        g(d.matrix.indices[a], d.matrix.indices[c]) +=
+            xa * xc * std::exp(-std::abs(static_cast<double>(step(a) - step(c))) / window);
+      }
+    }
+  }
+  g.diagonal().array() += lambda;
+  const Eigen::MatrixXd p = g.inverse();
+  Eigen::MatrixXd bm(n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) bm(i, j) = i == j ? 0.0 : -p(i, j) / p(j, j);
+  }
+  return bm;
+}
+
+TEST(EaseTest, SequenceWeightedGramMatchesABruteForceReference) {
+  const Dataset d = TimedData(7);
+  // Window 0.5: pairs more than 6 steps apart are cut, and histories have up
+  // to 8 distinct times, so the cut is exercised (its weights are < 1e-6).
+  for (double window : {0.5, 3.0}) {
+    for (bool binarize : {true, false}) {
+      SCOPED_TRACE("window " + std::to_string(window) + (binarize ? " binary" : " weighted"));
+      auto m =
+          FitOrDie(d, {{"lambda", 2.0}, {"sequence_window", window}, {"binarize", binarize}}, 2);
+      const Eigen::MatrixXd expected = ReferenceB(d, window, 2.0, binarize);
+      for (ItemIndex i = 0; i < d.items.size(); ++i) {
+        const std::vector<float> row = Row(*m, i);
+        for (ItemIndex j = 0; j < d.items.size(); ++j) {
+          ASSERT_NEAR(row[j], expected(i, j), 1e-5) << "B[" << i << "][" << j << "]";
+        }
+      }
+    }
+  }
+}
+
+TEST(EaseTest, SequenceWeightingWithoutDistinctTimesIsPlainEase) {
+  // ThreeItems has every time 0; the same data at one common time too.
+  DatasetBuilder b;
+  for (const char* u : {"u1", "u2"}) b.AddPair(u, "i0", 1.0f, 500, 500);
+  b.AddPair("u1", "i1", 1.0f, 500, 500);
+  b.AddPair("u2", "i2", 1.0f, 500, 500);
+  b.AddPair("u3", "i1", 1.0f, 500, 500);
+  b.AddPair("u3", "i2", 1.0f, 500, 500);
+  for (const Dataset& d : {ThreeItems(), std::move(b).Build()}) {
+    auto plain = FitOrDie(d, {{"lambda", 1.0}, {"sequence_window", 0}, {"solver", "items"}});
+    auto weighted = FitOrDie(d, {{"lambda", 1.0}, {"solver", "users"}});
+    for (ItemIndex i = 0; i < d.items.size(); ++i) {
+      const std::vector<float> x = Row(*plain, i), y = Row(*weighted, i);
+      for (size_t j = 0; j < x.size(); ++j) EXPECT_NEAR(x[j], y[j], 1e-6) << i << " " << j;
+    }
+  }
+}
+
+TEST(EaseTest, SequenceWeightingRelatesItemsTakenUpTogether) {
+  // Every user has items a, b and c and 20 fillers: a first, b right after
+  // it, then the fillers, then c. Co-occurrence alone cannot tell b from c
+  // (both are with a in every history); the order can.
+  DatasetBuilder bld;
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = "u" + std::to_string(u);
+    bld.AddPair(user, "a", 1.0f, 0, 0);
+    bld.AddPair(user, "b", 1.0f, 1, 1);
+    for (int k = 0; k < 20; ++k) {
+      bld.AddPair(user, "f" + std::to_string((u + k) % 30), 1.0f, 10 + k, 10 + k);
+    }
+    bld.AddPair(user, "c", 1.0f, 100, 100);
+  }
+  const Dataset d = std::move(bld).Build();
+  const ItemIndex a = d.items.Find("a"), b = d.items.Find("b"), c = d.items.Find("c");
+  auto plain = FitOrDie(d, {{"lambda", 5.0}, {"sequence_window", 0}});
+  auto weighted = FitOrDie(d, {{"lambda", 5.0}, {"sequence_window", 3}});
+  EXPECT_NEAR(Row(*plain, a)[b], Row(*plain, a)[c], 1e-5);
+  EXPECT_GT(Row(*weighted, a)[b], Row(*weighted, a)[c] + 0.1f)
+      << "b, taken up right after a, is what a predicts; c, 21 steps later, much less";
+}
+
+TEST(EaseTest, SequenceWeightingRefusesTheUsersSolverOnTimedData) {
+  ASSERT_OK_AND_ASSIGN(auto m, NewEaseModel({{"solver", "users"}}));
+  EXPECT_THAT(m->Fit(TimedData(1), TrainContext{}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("solver \"users\" cannot invert the sequence-weighted Gram")));
+  ASSERT_OK_AND_ASSIGN(m, NewEaseModel({{"solver", "users"}, {"sequence_window", 0}}));
+  EXPECT_OK(m->Fit(TimedData(1), TrainContext{}));
+}
+
+TEST(EaseTest, SequenceWeightingDoesNotDependOnThreads) {
+  // More items than one Gram chunk (32 columns) and one solve block (128).
+  DatasetBuilder b;
+  for (int u = 0; u < 300; ++u) {
+    for (int k = 0; k < 25; ++k) {
+      const int item = (u * 11 + k * k * 17) % 200;
+      const int64_t t = (u * 7 + k * 13) % 40;
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string(item), 1.0f, t, t);
+    }
+  }
+  const Dataset d = std::move(b).Build();
+  auto one = FitOrDie(d, {}, 1), three = FitOrDie(d, {}, 3);
+  for (ItemIndex i = 0; i < d.items.size(); ++i) ASSERT_EQ(Row(*one, i), Row(*three, i)) << i;
 }
 
 }  // namespace
