@@ -77,6 +77,63 @@ struct DemoOptions {
   }
 };
 
+// AddGroupedPair gives what AddPair gives, for grouped input (items in any
+// order within a user, repeats summed), for input that turns out not to be
+// grouped, and mixed with AddPair.
+TEST(DatasetBuilderTest, GroupedPairsGiveTheSameDatasetAsPairs) {
+  struct In {
+    const char* user;
+    const char* item;
+    float score;
+    int64_t first, last;
+    uint8_t kinds;
+  };
+  const std::vector<In> grouped = {{"a", "x", 1, 5, 6, 1}, {"a", "z", 2, 1, 9, 4},
+                                   {"a", "y", 1, 3, 3, 2}, {"a", "z", 0.5f, 0, 4, 1},
+                                   {"b", "y", 3, 7, 7, 4}, {"d", "w", 1, 2, 2, 0}};
+  const std::vector<In> scattered = [&] {
+    std::vector<In> v = grouped;
+    v.push_back({"a", "w", 2, 8, 8, 2});  // a again, after b and d
+    return v;
+  }();
+  auto expect_same = [](const Dataset& want, const Dataset& got) {
+    auto vec = [](const auto& a) { return std::vector(a.data(), a.data() + a.size()); };
+    EXPECT_EQ(got.users.names(), want.users.names());
+    EXPECT_EQ(got.items.names(), want.items.names());
+    EXPECT_EQ(got.matrix.rows, want.matrix.rows);
+    EXPECT_EQ(got.matrix.cols, want.matrix.cols);
+    EXPECT_EQ(vec(got.matrix.indptr), vec(want.matrix.indptr));
+    EXPECT_EQ(vec(got.matrix.indices), vec(want.matrix.indices));
+    EXPECT_EQ(vec(got.matrix.values), vec(want.matrix.values));
+    EXPECT_EQ(got.first_ts, want.first_ts);
+    EXPECT_EQ(got.last_ts, want.last_ts);
+    EXPECT_EQ(got.kinds, want.kinds);
+    EXPECT_EQ(got.now, want.now);
+  };
+  for (const auto* input : {&grouped, &scattered}) {
+    DatasetBuilder pairs, by_user, mixed;
+    for (DatasetBuilder* b : {&pairs, &by_user, &mixed}) b->AddUser("c");  // a user without pairs
+    for (size_t k = 0; k < input->size(); ++k) {
+      const In& p = (*input)[k];
+      pairs.AddPair(p.user, p.item, p.score, p.first, p.last, p.kinds);
+      by_user.AddGroupedPair(p.user, p.item, p.score, p.first, p.last, p.kinds);
+      if (k == 2) {
+        mixed.AddPair(p.user, p.item, p.score, p.first, p.last, p.kinds);
+      } else {
+        mixed.AddGroupedPair(p.user, p.item, p.score, p.first, p.last, p.kinds);
+      }
+    }
+    const Dataset want = std::move(pairs).Build();
+    expect_same(want, std::move(by_user).Build());
+    expect_same(want, std::move(mixed).Build());
+    // a's z is summed (2 + 0.5) over both of its times and kinds.
+    const UserIndex a = want.users.Find("a");
+    const ItemIndex z = want.items.Find("z");
+    EXPECT_EQ(want.matrix.At(a, z), 2.5f);
+    ASSERT_EQ(want.kinds.size(), want.matrix.nnz());
+  }
+}
+
 TEST(ParamReaderTest, FillsDefaultsAndOverrides) {
   DemoOptions o;
   nlohmann::json eff;

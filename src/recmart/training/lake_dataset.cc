@@ -89,7 +89,7 @@ StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOption
   // bundle) do not depend on the order of files in the lake.
   ASSIGN_OR_RETURN(std::optional<std::string> pairs,
                    conn.QueryScalar("SELECT count(*) FROM interaction_matrix"));
-  b.ReservePairs(static_cast<size_t>(std::stoull(pairs.value_or("0"))));
+  b.ReserveGroupedPairs(static_cast<size_t>(std::stoull(pairs.value_or("0"))));
   size_t matrix_rows = 0;
   std::string user, item;
   RETURN_IF_ERROR(conn.Stream(
@@ -108,8 +108,8 @@ StatusOr<LakeData> LoadLakeData(const config::Project& project, const LoadOption
           if (c.Int64(8, r) > views + carts + buys) set(models::EventKind::kOther);
           user.assign(c.Text(0, r));
           item.assign(c.Text(1, r));
-          b.AddPair(user, item, static_cast<float>(c.Double(2, r)), c.Int64(3, r), c.Int64(4, r),
-                    kinds);
+          b.AddGroupedPair(user, item, static_cast<float>(c.Double(2, r)), c.Int64(3, r),
+                           c.Int64(4, r), kinds);
         }
         matrix_rows += c.size();
         return Status::OK();
