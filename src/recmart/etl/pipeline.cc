@@ -986,7 +986,8 @@ Status EtlRun::StageItemHistory() {
   ASSIGN_OR_RETURN(uint64_t records, Count("SELECT count(*) FROM staged_items"));
   const uint64_t memory =
       config::ParseByteSize(project_.etl.memory_limit).value_or(uint64_t{1} << 30);
-  // ≈ 250 bytes per record in the window and its sort, measured with headroom.
+  // 250 bytes per record for the window and its sort: an estimate with headroom
+  // (at 100M events, 4 passes of about 4M records each ran within 1 GB).
   const uint64_t per_pass = options_.history_records_per_pass > 0
                                 ? options_.history_records_per_pass
                                 : std::max<uint64_t>(memory / 250, 100000);
