@@ -61,7 +61,8 @@ int RunTrain(const Context& ctx, const TrainArgs& a) {
 
   ProgressBar bar("train " + pf->recipe, StderrIsTty() && !ctx.quiet);
   StatusOr<engine::ModelBundle> bundle =
-      engine::ModelBundle::Train(d, pf->recipe, pf->params, MakeTrainContext(a.flags, &bar));
+      engine::ModelBundle::Train(std::move(data->dataset), pf->recipe, pf->params,
+                                 MakeTrainContext(a.flags, &bar));  // `d` is spent here
   bar.Finish();
   if (!bundle.ok()) return ReportError(bundle.status());
   bundle->manifest()["snapshot"] = data->snapshot;

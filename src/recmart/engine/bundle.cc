@@ -92,6 +92,24 @@ std::vector<uint8_t> HistoryKinds(const models::Dataset& data) {
 
 StatusOr<ModelBundle> ModelBundle::Train(const models::Dataset& data, const std::string& recipe,
                                          const json& params, const models::TrainContext& ctx) {
+  ASSIGN_OR_RETURN(ModelBundle b, FitOn(data, recipe, params, ctx));
+  b.users_ = data.users;
+  b.items_ = data.items;
+  b.history_ = data.matrix;
+  return b;
+}
+
+StatusOr<ModelBundle> ModelBundle::Train(models::Dataset&& data, const std::string& recipe,
+                                         const json& params, const models::TrainContext& ctx) {
+  ASSIGN_OR_RETURN(ModelBundle b, FitOn(data, recipe, params, ctx));
+  b.users_ = std::move(data.users);
+  b.items_ = std::move(data.items);
+  b.history_ = std::move(data.matrix);
+  return b;
+}
+
+StatusOr<ModelBundle> ModelBundle::FitOn(const models::Dataset& data, const std::string& recipe,
+                                         const json& params, const models::TrainContext& ctx) {
   ASSIGN_OR_RETURN(std::unique_ptr<models::Model> model, NewModel(recipe, params));
   auto t0 = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(model->Fit(data, ctx));
@@ -102,11 +120,8 @@ StatusOr<ModelBundle> ModelBundle::Train(const models::Dataset& data, const std:
   }
 
   ModelBundle b;
-  b.users_ = data.users;
-  b.items_ = data.items;
   b.attributes_ = data.attributes;
   b.attributes_.Resize(data.items.size());
-  b.history_ = data.matrix;
   b.history_kinds_ = Array<uint8_t>(HistoryKinds(data));
   b.popularity_ = Array<float>(models::PopularityScores(data));
   b.popularity_order_ = PopularityOrder(b.popularity_.span());

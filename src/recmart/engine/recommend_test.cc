@@ -39,6 +39,35 @@ std::vector<std::string> Names(const ModelBundle& b, const Recommendation& r) {
   return out;
 }
 
+// A bundle trained on moved data (the ids and matrix taken, not copied) is
+// the bundle trained on a copy.
+TEST(BundleTest, TrainingOnMovedDataGivesTheSameBundle) {
+  DatasetBuilder b;
+  for (int u = 0; u < 20; ++u) {
+    for (int i = 0; i < 12; ++i) {
+      if ((u * 5 + i * 3) % 4 != 0)
+        b.AddPair("u" + std::to_string(u), "i" + std::to_string(i), 1, u, u + i);
+    }
+  }
+  models::Dataset d = std::move(b).Build();
+  const nlohmann::json params = {{"factors", 4}, {"iterations", 3}};
+  ASSERT_OK_AND_ASSIGN(ModelBundle copied, ModelBundle::Train(d, "als", params, {}));
+  ASSERT_OK_AND_ASSIGN(ModelBundle moved, ModelBundle::Train(std::move(d), "als", params, {}));
+  EXPECT_EQ(moved.users().names(), copied.users().names());
+  EXPECT_EQ(moved.items().names(), copied.items().names());
+  auto vec = [](const auto& a) { return std::vector(a.data(), a.data() + a.size()); };
+  EXPECT_EQ(vec(moved.history().indptr), vec(copied.history().indptr));
+  EXPECT_EQ(vec(moved.history().indices), vec(copied.history().indices));
+  EXPECT_EQ(vec(moved.history().values), vec(copied.history().values));
+  RecommendOptions o;
+  o.num_results = 5;
+  for (const char* user : {"u0", "u7", "nobody"}) {
+    EXPECT_EQ(Names(copied, RecommendForUser(copied, user, o)),
+              Names(moved, RecommendForUser(moved, user, o)))
+        << user;
+  }
+}
+
 TEST(RecommendTest, PagesDoNotRepeatItems) {
   ModelBundle b = SmallBundle();
   RecommendOptions o;

@@ -177,9 +177,10 @@ StatusOr<JobResult> Train(const JobContext& ctx) {
   r.rows_in = data.dataset.matrix.nnz();
   Log(ctx, "training " + pf.recipe + " on " + std::to_string(data.dataset.users.size()) +
                " users, " + std::to_string(data.dataset.items.size()) + " items");
-  ASSIGN_OR_RETURN(
-      engine::ModelBundle bundle,
-      engine::ModelBundle::Train(data.dataset, pf.recipe, pf.params, MakeTrainContext(ctx)));
+  const size_t users = data.dataset.users.size(), items = data.dataset.items.size();
+  ASSIGN_OR_RETURN(engine::ModelBundle bundle,
+                   engine::ModelBundle::Train(std::move(data.dataset), pf.recipe, pf.params,
+                                              MakeTrainContext(ctx)));
   bundle.manifest()["snapshot"] = data.snapshot;
   bundle.manifest()["pipeline"] = {{"run", ctx.run->id}, {"params_key", params_key}};
   if (!ctx.params_file.empty() || !ctx.project->workflow.params.empty())
@@ -187,10 +188,10 @@ StatusOr<JobResult> Train(const JobContext& ctx) {
         !ctx.params_file.empty() ? ctx.params_file : ctx.project->workflow.params;
   ASSIGN_OR_RETURN(std::string version, reg.Add(bundle));
   CrashPoint("pipeline-train-added");
-  r.rows_out = data.dataset.users.size();
+  r.rows_out = users;
   r.metrics = {{"train_seconds", bundle.manifest()["timings"].value("train_seconds", 0.0)},
-               {"users", data.dataset.users.size()},
-               {"items", data.dataset.items.size()}};
+               {"users", users},
+               {"items", items}};
   r.output = {{"version", version}, {"new", true}, {"recipe", pf.recipe}};
   return r;
 }
