@@ -122,6 +122,24 @@ lake_stat() {  # lake_stat PROJECT TABLE[,TABLE...] -> "bytes rows"
 # Drop the lake's files from the page cache (only ours: no global drop_caches).
 evict_lake() { find "$1" -name '*.parquet' -exec dd if={} iflag=nocache count=0 status=none \; ; }
 
+# start_server NAME: `recmart serve` of run_one's project under GNU time
+# ($dir/NAME.time, log $dir/NAME.log), its pid (of time) in the caller's tpid;
+# fails when the server exits or writes no port within 10 minutes.
+start_server() {
+  rm -f "$dir/port"
+  /usr/bin/time -v -o "$dir/$1.time" "$recmart" serve -p "$project" --port 0 \
+    --port-file "$dir/port" --threads "$SERVE_THREADS" 2> "$dir/$1.log" &
+  tpid=$!
+  # shellcheck disable=SC2064
+  trap "kill -TERM \$(pgrep -P $tpid) 2>/dev/null || true" EXIT
+  for _ in $(seq 1 6000); do
+    [ -s "$dir/port" ] && return 0
+    kill -0 "$tpid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # ---- one run at N events into DIR ---------------------------------------------------
 # Writes DIR/results.env: for each stage S, S_wall S_bytes S_rows S_rss S_load S_status
 # (and a few extras); the summary reads only that file.
@@ -228,22 +246,11 @@ LUA
   } > "$dir/recs.lua"
   local bundle_bytes
   bundle_bytes=$(du -sb "$shop/models/$version" | cut -f1)
-  rm -f "$dir/port"
   say "serve: start"
   put serve_start_load "$(load1)"
   local t0 tpid spid=""
   t0=$(now)
-  /usr/bin/time -v -o "$dir/serve.time" "$recmart" serve -p "$project" --port 0 \
-    --port-file "$dir/port" --threads "$SERVE_THREADS" 2> "$dir/serve.log" &
-  tpid=$!
-  # shellcheck disable=SC2064
-  trap "kill -TERM \$(pgrep -P $tpid) 2>/dev/null || true" EXIT
-  for _ in $(seq 1 6000); do
-    [ -s "$dir/port" ] && break
-    kill -0 "$tpid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ ! -s "$dir/port" ]; then
+  if ! start_server serve; then
     tail -5 "$dir/serve.log" >&2
     put serve_start_status failed
     return 1
@@ -284,20 +291,9 @@ LUA
   compgen -G "$shop/models/$version/ann-*.bin" > /dev/null && ann=1
   put serve_start_ann "$ann"
   say "serve: restart"
-  rm -f "$dir/port"
   put serve_restart_load "$(load1)"
   t0=$(now)
-  /usr/bin/time -v -o "$dir/serve_restart.time" "$recmart" serve -p "$project" --port 0 \
-    --port-file "$dir/port" --threads "$SERVE_THREADS" 2> "$dir/serve_restart.log" &
-  tpid=$!
-  # shellcheck disable=SC2064
-  trap "kill -TERM \$(pgrep -P $tpid) 2>/dev/null || true" EXIT
-  for _ in $(seq 1 6000); do
-    [ -s "$dir/port" ] && break
-    kill -0 "$tpid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -s "$dir/port" ]; then
+  if start_server serve_restart; then
     put serve_restart_wall "$(since "$t0")"
     put serve_restart_status ok
     put serve_restart_bytes "$(du -sb "$shop/models/$version" | cut -f1)"
