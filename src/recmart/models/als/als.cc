@@ -28,6 +28,10 @@ void AlsOptions::Visit(ParamReader& r) {
         "auto: bfloat16 products summed in float32 where the CPU has them (AVX512-BF16), "
         "about 2x faster scoring; float32: exact products");
   r.Get("init_scale", init_scale, 1e-9, 10.0, "initial factors are uniform in [0, init_scale)");
+  r.Get("user_confidence_exponent", user_confidence_exponent, -2.0, 2.0,
+        "a user's confidence excesses are scaled by (their interactions)^exponent, normalised "
+        "to mean 1 over all interactions (0: unscaled; below 0 a long history's interactions "
+        "count less each)");
 }
 
 namespace {
@@ -262,10 +266,19 @@ class AlsModel final : public Model {
  private:
   // Signed confidence excess of a matrix value: alpha * f(|value|), negative
   // for a negative value (preference 0). Zero values count as unobserved.
-  float Confidence(float value) const {
+  // `user_scale` is UserScale() of the value's user.
+  float Confidence(float value, float user_scale = 1.0f) const {
     const float a = std::fabs(value);
     const float f = o_.confidence == "log" ? std::log1p(a) : a;
-    return std::copysign(o_.alpha * f, value);
+    return std::copysign(o_.alpha * f * user_scale, value);
+  }
+  // The confidence scale of a user with `count` interactions:
+  // count^user_confidence_exponent / user_norm_ (1 with exponent 0).
+  float UserScale(size_t count) const {
+    if (o_.user_confidence_exponent == 0.0) return 1.0f;
+    return static_cast<float>(
+        std::pow(static_cast<double>(std::max<size_t>(count, 1)), o_.user_confidence_exponent) /
+        user_norm_);
   }
   // The L2 penalty of a row with `count` interactions whose confidence
   // excesses |c - 1| sum to `excess`, solved against `others` rows of the
@@ -307,6 +320,9 @@ class AlsModel final : public Model {
   DenseMatrix users_;  // users x width_
   ItemFactors items_;  // items x width_
   DenseMatrix gram_;   // width_ x width_: Y^T Y, for fold-in
+  // The mean of count^user_confidence_exponent over the training
+  // interactions (rounded to float, as saved); 1 with exponent 0.
+  double user_norm_ = 1.0;
 };
 
 Status AlsModel::Fit(const Dataset& data, const TrainContext& ctx) {
@@ -319,9 +335,25 @@ Status AlsModel::Fit(const Dataset& data, const TrainContext& ctx) {
   }
   if (m.nnz() == 0) return Status::InvalidArgument("als: the data has no interactions");
 
+  // The user scale's normaliser: the scales average 1 over the interactions.
+  user_norm_ = 1.0;
+  if (o_.user_confidence_exponent != 0.0) {
+    double sum = 0.0;
+    for (uint32_t u = 0; u < m.rows; ++u) {
+      const size_t n = m.RowSize(u);
+      if (n > 0)
+        sum +=
+            static_cast<double>(n) * std::pow(static_cast<double>(n), o_.user_confidence_exponent);
+    }
+    user_norm_ = static_cast<float>(sum / static_cast<double>(m.nnz()));
+  }
   // Per-entry signed confidences, by user and (transposed) by item.
   std::vector<float> conf(m.nnz());
-  for (size_t k = 0; k < m.nnz(); ++k) conf[k] = Confidence(m.values[k]);
+  for (uint32_t u = 0; u < m.rows; ++u) {
+    const float scale = UserScale(m.RowSize(u));
+    for (int64_t k = m.indptr[u]; k < m.indptr[u + 1]; ++k)
+      conf[k] = Confidence(m.values[k], scale);
+  }
   CsrMatrix by_user = m;
   by_user.values = Array<float>(std::move(conf));
   const CsrMatrix by_item = by_user.Transposed();
@@ -385,9 +417,11 @@ void AlsModel::FoldIn(std::span<const ItemIndex> items, std::span<const float> w
   }
   Eigen::VectorXd b = Eigen::VectorXd::Zero(k);
   double excess = 0.0;
+  const float scale = UserScale(static_cast<size_t>(
+      std::count_if(items.begin(), items.end(), [&](ItemIndex i) { return i < items_.size(); })));
   for (size_t t = 0; t < items.size(); ++t) {
     if (items[t] >= items_.size()) continue;
-    const float c = Confidence(weights.empty() ? 1.0f : weights[t]);
+    const float c = Confidence(weights.empty() ? 1.0f : weights[t], scale);
     excess += std::fabs(c);
     const Eigen::VectorXd y =
         Eigen::Map<const Eigen::VectorXf>(items_.rows.row(items[t]), k).cast<double>();
@@ -436,6 +470,10 @@ bool AlsModel::ScoreRelated(ItemIndex item, std::span<float> out) const {
 Status AlsModel::Save(ArrayWriter& out) const {
   out.Add("user_factors", users_);
   out.Add("gram", gram_);
+  if (o_.user_confidence_exponent != 0.0) {
+    const float norm = static_cast<float>(user_norm_);
+    out.Add("user_confidence_norm", std::span<const float>(&norm, 1));
+  }
   items_.Save(out);
   return Status::OK();
 }
@@ -450,6 +488,14 @@ Status AlsModel::Load(const ArrayReader& in) {
   }
   users_.values = EnsureAligned(users_.values);
   gram_.values = EnsureAligned(gram_.values);
+  user_norm_ = 1.0;
+  if (o_.user_confidence_exponent != 0.0) {
+    ASSIGN_OR_RETURN(Array<float> norm, in.Floats("user_confidence_norm"));
+    if (norm.size() != 1 || !(norm[0] > 0.0f)) {
+      return Status::DataLoss("als: user_confidence_norm is not one positive number");
+    }
+    user_norm_ = norm[0];
+  }
   return Status::OK();
 }
 
@@ -467,10 +513,11 @@ double AlsModel::Loss(const Dataset& data) const {
     }
     auto idx = m.RowIndices(u);
     auto val = m.RowValues(u);
+    const float scale = UserScale(idx.size());
     double excess = 0.0;
     for (size_t t = 0; t < idx.size(); ++t) {
       const double d = simd::Dot(x, items_.rows.row(idx[t]), k);
-      const float c = Confidence(val[t]);
+      const float c = Confidence(val[t], scale);
       const double p = c > 0.0f ? 1.0 : 0.0;
       loss += (1.0 + std::fabs(c)) * (p - d) * (p - d) - d * d;
       excess += std::fabs(c);
@@ -479,9 +526,12 @@ double AlsModel::Loss(const Dataset& data) const {
   }
   std::vector<size_t> item_count(items_.size(), 0);
   std::vector<double> item_excess(items_.size(), 0.0);
-  for (size_t e = 0; e < m.nnz(); ++e) {
-    ++item_count[m.indices[e]];
-    item_excess[m.indices[e]] += std::fabs(Confidence(m.values[e]));
+  for (uint32_t u = 0; u < m.rows; ++u) {
+    const float scale = UserScale(m.RowSize(u));
+    for (int64_t e = m.indptr[u]; e < m.indptr[u + 1]; ++e) {
+      ++item_count[m.indices[e]];
+      item_excess[m.indices[e]] += std::fabs(Confidence(m.values[e], scale));
+    }
   }
   for (uint32_t i = 0; i < items_.size(); ++i) {
     penalty +=

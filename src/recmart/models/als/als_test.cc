@@ -1,14 +1,17 @@
 // What the engine's conformance suite does not check for "als": parameter
 // errors, the objective going down (for every penalty scale), the frequency
-// penalty's effect, fold-in agreeing with trained factors,
-// batch scoring agreeing with single scoring, progress and cancellation.
+// penalty's effect, the per-user confidence scale, fold-in agreeing with
+// trained factors, batch scoring agreeing with single scoring, progress and
+// cancellation.
 #include "recmart/models/als/als.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "recmart/common/testing.h"
@@ -58,9 +61,33 @@ TEST(AlsTest, RejectsBadParamsNamingTheKey) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("als: alpha: expected a number")));
   EXPECT_THAT(NewAlsModel({{"factor", 8}}).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("factor: unknown parameter")));
+  EXPECT_THAT(
+      NewAlsModel({{"user_confidence_exponent", -3}}).status(),
+      StatusIs(StatusCode::kInvalidArgument,
+               HasSubstr("als: user_confidence_exponent: expected a number in [-2.0, 2.0]")));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Model> m, NewAlsModel(nullptr));
   EXPECT_EQ(m->params()["factors"], 64);
   EXPECT_EQ(m->params()["confidence"], "linear");
+  EXPECT_EQ(m->params()["user_confidence_exponent"], 0.0);
+}
+
+// Two groups of users with histories of 2 to 24 items among their group's 30
+// items (every user's items distinct), weights 1..2.
+Dataset UnevenData() {
+  DatasetBuilder b;
+  std::mt19937_64 rng(5);
+  for (int g = 0; g < 2; ++g) {
+    for (int u = 0; u < 40; ++u) {
+      const std::string user = "u" + std::to_string(g) + "_" + std::to_string(u);
+      const int n = 2 + u % 23;
+      const int first = static_cast<int>(rng() % 30);
+      for (int k = 0; k < n; ++k) {
+        b.AddPair(user, "i" + std::to_string(g) + "_" + std::to_string((first + k) % 30),
+                  1.0f + static_cast<float>(rng() % 2));
+      }
+    }
+  }
+  return std::move(b).Build();
 }
 
 TEST(AlsTest, RejectsDataWithoutInteractions) {
@@ -114,6 +141,74 @@ double MaxScore(const Model& m, const Dataset& d) {
   return top;
 }
 
+// The objective of AlsTrainingLoss scales each user's confidences the way
+// training does, so it goes down with the user scale too (on data whose
+// histories differ in length, where the scale is not 1).
+TEST(AlsTest, LossGoesDownWithTheUserConfidenceScale) {
+  const Dataset d = UnevenData();
+  for (double g : {-0.5, 0.5}) {
+    double previous = INFINITY;
+    for (int it = 1; it <= 6; ++it) {
+      std::unique_ptr<Model> m = Fit(d, {{"factors", 8},
+                                         {"iterations", it},
+                                         {"alpha", 5},
+                                         {"regularization", 0.5},
+                                         {"user_confidence_exponent", g}});
+      ASSERT_OK_AND_ASSIGN(double loss, AlsTrainingLoss(*m, d));
+      EXPECT_LE(loss, previous * (1 + 1e-5)) << "iteration " << it << " exponent " << g;
+      previous = loss;
+    }
+  }
+}
+
+// The scale is normalised to mean 1 over the interactions: when every user
+// has as many interactions, it is 1 for all and changes nothing.
+TEST(AlsTest, TheUserConfidenceScaleIsNeutralForEqualHistories) {
+  DatasetBuilder b;
+  for (int u = 0; u < 30; ++u) {
+    for (int k = 0; k < 5; ++k) {
+      b.AddPair("u" + std::to_string(u), "i" + std::to_string((u * 3 + k * 7) % 40), 1.0f);
+    }
+  }
+  const Dataset d = std::move(b).Build();
+  const nlohmann::json base = {{"factors", 8}, {"score_precision", "float32"}};
+  nlohmann::json scaled = base;
+  scaled["user_confidence_exponent"] = -0.5;
+  std::unique_ptr<Model> a = Fit(d, base), c = Fit(d, scaled);
+  for (UserIndex u = 0; u < d.users.size(); u += 4) {
+    UserQuery q{u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true};
+    std::vector<float> x(a->num_items()), y(a->num_items());
+    a->ScoreUser(q, x);
+    c->ScoreUser(q, y);
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], 1e-5f) << "user " << u;
+  }
+}
+
+// A negative exponent takes weight from long histories: the longest
+// history's interactions get less confidence than with exponent 0, so its
+// user's scores of its own items come down, and the shortest's go up.
+TEST(AlsTest, ANegativeExponentWeighsLongHistoriesLess) {
+  const Dataset d = UnevenData();
+  auto own_mean = [&](const Model& m, UserIndex u) {
+    std::vector<float> s(m.num_items());
+    m.ScoreUser({u, d.matrix.RowIndices(u), d.matrix.RowValues(u), true}, s);
+    double sum = 0.0;
+    for (ItemIndex i : d.matrix.RowIndices(u)) sum += s[i];
+    return sum / static_cast<double>(d.matrix.RowSize(u));
+  };
+  UserIndex longest = 0, shortest = 0;
+  for (UserIndex u = 0; u < d.users.size(); ++u) {
+    if (d.matrix.RowSize(u) > d.matrix.RowSize(longest)) longest = u;
+    if (d.matrix.RowSize(u) < d.matrix.RowSize(shortest)) shortest = u;
+  }
+  const nlohmann::json base = {{"factors", 8}, {"iterations", 20}, {"regularization", 2.0}};
+  nlohmann::json scaled = base;
+  scaled["user_confidence_exponent"] = -1.0;
+  std::unique_ptr<Model> plain = Fit(d, base), weighted = Fit(d, scaled);
+  EXPECT_LT(own_mean(*weighted, longest), own_mean(*plain, longest));
+  EXPECT_GT(own_mean(*weighted, shortest), own_mean(*plain, shortest));
+}
+
 TEST(AlsTest, TheFrequencyPenaltyGrowsWithTheRowsWeight) {
   const Dataset d = GroupData();
   auto fit = [&](const char* scale, double nu) {
@@ -163,6 +258,40 @@ TEST(AlsTest, FoldInOfATrainingRowMatchesTheTrainedFactors) {
                                        {"regularization_scale", "frequency"},
                                        {"regularization", 0.3}}),
                               d);
+  const Dataset uneven = UnevenData();
+  ExpectFoldInMatchesTraining(
+      *Fit(uneven, {{"factors", 8}, {"iterations", 20}, {"user_confidence_exponent", -0.5}}),
+      uneven);
+}
+
+// The user scale's normaliser is saved: a loaded model folds a history in
+// exactly as the trained one does; without the exponent nothing is added.
+TEST(AlsTest, SaveLoadKeepsTheUserConfidenceScale) {
+  const Dataset d = UnevenData();
+  for (double g : {0.0, -0.5}) {
+    const nlohmann::json params = {
+        {"factors", 8}, {"iterations", 5}, {"user_confidence_exponent", g}};
+    std::unique_ptr<Model> m = Fit(d, params);
+    ArrayWriter w;
+    ASSERT_OK(m->Save(w));
+    const std::string path =
+        (std::filesystem::path(::testing::TempDir()) /
+         ("recmart_als_" + std::to_string(::getpid()) + "_" + std::to_string(g < 0) + ".bin"))
+            .string();
+    ASSERT_OK_AND_ASSIGN(nlohmann::json index, w.WriteFile(path));
+    EXPECT_EQ(index.contains("user_confidence_norm"), g != 0.0) << index.dump();
+    ASSERT_OK_AND_ASSIGN(ArrayReader r, ArrayReader::Open(path, index));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Model> loaded, NewAlsModel(params));
+    ASSERT_OK(loaded->Load(r));
+    const std::vector<ItemIndex> live = {1, 4, 9, 12};
+    const std::vector<float> live_w = {1, 2, 1, 1};
+    const UserQuery q{kUnknownIndex, live, live_w, false};
+    std::vector<float> a(m->num_items()), b(m->num_items());
+    m->ScoreUser(q, a);
+    loaded->ScoreUser(q, b);
+    EXPECT_EQ(a, b) << "exponent " << g;
+    std::filesystem::remove(path);
+  }
 }
 
 // More users than one chunk of the Gram matrix's partial sums (8192 rows),

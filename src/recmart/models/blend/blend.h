@@ -21,9 +21,14 @@ namespace recmart::models {
 struct BlendOptions {
   // [{"recipe": NAME, "params": {...}, "weight": W}, ...]; at least one.
   // The default pairs the two strongest recipes on MovieLens 100K and
-  // Online Retail (docs/benchmarks.md).
+  // Online Retail (docs/benchmarks.md): ALS with user_confidence_exponent
+  // -0.5 (each interaction of a heavy user counts less) and EASE with DLAE
+  // dropout 0.5, lambda 100. Against plain als + 0.5 ease, NDCG@10: +0.8%
+  // on MovieLens 100K (mean of 5 splits, 0.4993 -> 0.5035; bench/quality.sh
+  // 0.4967 -> 0.5032), +3.4% on latest-small, +0.1% on Online Retail.
   nlohmann::json components = nlohmann::json::array(
-      {{{"recipe", "als"}, {"weight", 1.0}}, {{"recipe", "ease"}, {"weight", 0.5}}});
+      {{{"recipe", "als"}, {"weight", 1.0}, {"params", {{"user_confidence_exponent", -0.5}}}},
+       {{"recipe", "ease"}, {"weight", 0.5}, {"params", {{"dropout", 0.5}, {"lambda", 100.0}}}}});
   // Per-user normalisation of each component's scores before weighting:
   // zscore = (s - mean) / stddev over all items; max = s / max |s|.
   std::string normalize = "zscore";
