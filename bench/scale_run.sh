@@ -132,7 +132,9 @@ start_server() {
   tpid=$!
   # shellcheck disable=SC2064
   trap "kill -TERM \$(pgrep -P $tpid) 2>/dev/null || true" EXIT
-  for _ in $(seq 1 6000); do
+  # Up to 30 min: a first start builds the HNSW index and the candidate lists
+  # (313 s at 100M on a quiet machine).
+  for _ in $(seq 1 18000); do
     [ -s "$dir/port" ] && return 0
     kill -0 "$tpid" 2>/dev/null || return 1
     sleep 0.1

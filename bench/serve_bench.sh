@@ -37,6 +37,10 @@ api_keys = ["bench-key"]
 [filters]
 no-purchased = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
 TOML
+# Live events of earlier runs would be replayed at start and make a share of
+# the random users "live" (answered by a fresh search, not their candidate
+# list): every run starts from the trained model alone.
+rm -rf "$work/live"
 rm -f "$work/port"
 "$bin" serve -p "$work/recmart.toml" --port 0 --port-file "$work/port" 2> "$work/serve.log" &
 pid=$!

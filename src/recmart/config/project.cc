@@ -552,6 +552,7 @@ Status ParseServe(TableReader& r, const std::string& file, Project* p) {
     RETURN_IF_ERROR(sr.Double("session_weight", 0, 100, &o.session_weight));
     RETURN_IF_ERROR(sr.Double("poll_seconds", 0.05, 3600, &o.poll_seconds));
     RETURN_IF_ERROR(sr.Int("ann_min_items", 0, int64_t{1} << 32, &o.ann_min_items));
+    RETURN_IF_ERROR(sr.Int("candidate_lists", 0, 500, &o.candidate_lists));
     RETURN_IF_ERROR(sr.CheckNoUnknownKeys());
   }
   RETURN_IF_ERROR(r.StringMap("filters", &p->filters));

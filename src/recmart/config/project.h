@@ -164,6 +164,11 @@ struct ServeOptions {
   // Catalogs with at least this many items answer from an approximate
   // nearest-neighbour index over item factors (factor recipes only).
   int64_t ann_min_items = 50000;
+  // With the ANN index: each training user's best this many unseen items,
+  // found once per model version and cached beside it, so that a request
+  // for a user without live events skips the search (0: off). Costs
+  // users x this x 4 bytes of memory.
+  int64_t candidate_lists = 32;
 };
 
 // [[campaigns]]: an A/B test splitting users between model versions.

@@ -865,6 +865,7 @@ TEST(ParseProjectServe, ServeFiltersAndCampaigns) {
 port = 9000
 api_keys = ["k1", "env:KEY"]
 durable_events = false
+candidate_lists = 16
 [filters]
 no-purchased = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
 [[campaigns]]
@@ -876,6 +877,7 @@ variants = [{ name = "A", model = "v1", weight = 3 }, { name = "B", model = "v2"
   EXPECT_EQ(p->serve.port, 9000);
   EXPECT_EQ(p->serve.api_keys.size(), 2u);
   EXPECT_FALSE(p->serve.durable_events);
+  EXPECT_EQ(p->serve.candidate_lists, 16);
   EXPECT_EQ(p->filters.at("no-purchased").substr(0, 7), "EXCLUDE");
   ASSERT_EQ(p->campaigns.size(), 1u);
   EXPECT_EQ(p->campaigns[0].variants[0].weight, 3.0);
@@ -893,6 +895,8 @@ TEST(ParseProjectServe, ErrorsNameTheKey) {
   EXPECT_THAT(err("[serve]\nport = 70000\n"),
               ::testing::HasSubstr("serve.port: expected an integer from 0 to 65535"));
   EXPECT_THAT(err("[serve]\nprot = 1\n"), ::testing::HasSubstr("serve.prot: unknown key"));
+  EXPECT_THAT(err("[serve]\ncandidate_lists = 501\n"),
+              ::testing::HasSubstr("serve.candidate_lists: expected an integer from 0 to 500"));
   EXPECT_THAT(err("[filters]\nx = 3\n"), ::testing::HasSubstr("filters.x: expected a string"));
   EXPECT_THAT(err("[[campaigns]]\nname = \"c\"\nvariants = [{ name = \"A\", model = \"v1\" }]\n"),
               ::testing::HasSubstr("campaigns[0].variants: expected at least two variants"));

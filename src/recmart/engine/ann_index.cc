@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <queue>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -80,6 +81,7 @@ StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(const models::FactorView& f,
         ix->space_.get(), n, static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction),
         static_cast<size_t>(o.seed));
     ix->graph_->setEf(static_cast<size_t>(o.ef_search));
+    ix->ef_ = o.ef_search;
     std::vector<float> v(ix->dim_, 0.0f);
     for (uint32_t i = 0; i < n; ++i) {
       const float* y = f.items->rows.row(i);
@@ -132,7 +134,13 @@ StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::LoadOrBuild(const models::FactorVi
         try {
           ix->graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(ix->space_.get(), path);
           ix->graph_->setEf(static_cast<size_t>(o.ef_search));
-          if (ix->graph_->cur_element_count == ix->items_) {
+          ix->ef_ = o.ef_search;
+          // Search works on internal ids and returns them as item indices:
+          // the file must keep item i at internal id i, as Build adds them.
+          bool identity = ix->graph_->cur_element_count == ix->items_;
+          for (uint32_t i = 0; identity && i < ix->items_; ++i)
+            identity = ix->graph_->getExternalLabel(i) == i;
+          if (identity) {
             if (loaded) *loaded = true;
             return ix;
           }
@@ -154,19 +162,92 @@ StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::LoadOrBuild(const models::FactorVi
   return ix;
 }
 
-std::vector<models::ItemIndex> AnnIndex::Search(const float* x, size_t k) const {
+std::vector<models::ItemIndex> AnnIndex::Search(const float* x, size_t k,
+                                                std::span<const models::ItemIndex> seeds) const {
   std::vector<models::ItemIndex> out;
   if (k == 0 || items_ == 0) return out;
-  // Thread-local query buffer: no allocation per search beyond the result.
+  const hnswlib::HierarchicalNSW<float>& g = *graph_;
+  using Id = hnswlib::tableint;
+  // Thread-local buffers: no allocation per search beyond the result.
   thread_local std::vector<float> q;
   q.assign(dim_, 0.0f);
   std::copy(x, x + factors_, q.begin());
   if (bias_) q[static_cast<size_t>(factors_)] = 1.0f;
-  auto heap = graph_->searchKnn(q.data(), std::min<size_t>(k, items_));
-  out.resize(heap.size());
-  for (size_t i = heap.size(); i-- > 0;) {
-    out[i] = static_cast<models::ItemIndex>(heap.top().second);
-    heap.pop();
+  auto dist = [&](Id i) {
+    return g.fstdistfunc_(q.data(), g.getDataByInternalId(i), g.dist_func_param_);
+  };
+
+  // Greedy descent through the upper layers to the bottom layer's entry, as
+  // hnswlib's searchKnn does.
+  Id entry = g.enterpoint_node_;
+  float entry_dist = dist(entry);
+  for (int level = g.maxlevel_; level > 0; --level) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      hnswlib::linklistsizeint* list = g.get_linklist(entry, level);
+      const Id* links = reinterpret_cast<const Id*>(list + 1);
+      for (size_t j = 0, m = g.getListCount(list); j < m; ++j) {
+        const float d = dist(links[j]);
+        if (d < entry_dist) {
+          entry_dist = d;
+          entry = links[j];
+          moved = true;
+        }
+      }
+    }
+  }
+
+  // Beam search over the bottom layer from that entry and from the seeds:
+  // hnswlib's, but with several starting points. Inner-product landscapes
+  // are flat between unrelated clusters of items, and a beam started in the
+  // wrong one can stay there; the query's own items (a user's history, the
+  // item itself) start it where the answer is.
+  thread_local std::vector<uint32_t> stamp;
+  thread_local uint32_t generation = 0;
+  if (stamp.size() != items_) {
+    stamp.assign(items_, 0);
+    generation = 0;
+  }
+  if (++generation == 0) {
+    std::fill(stamp.begin(), stamp.end(), 0);
+    generation = 1;
+  }
+  using Entry = std::pair<float, Id>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> frontier;  // nearest first
+  std::priority_queue<Entry> best;                                          // farthest first
+  const size_t ef = std::max<size_t>(static_cast<size_t>(ef_), k);
+  auto offer = [&](Id i, float d) {
+    if (best.size() < ef || d < best.top().first) {
+      frontier.emplace(d, i);
+      best.emplace(d, i);
+      if (best.size() > ef) best.pop();
+    }
+  };
+  stamp[entry] = generation;
+  offer(entry, entry_dist);
+  for (models::ItemIndex s : seeds) {
+    if (s >= items_ || stamp[s] == generation) continue;
+    stamp[s] = generation;
+    offer(s, dist(s));
+  }
+  while (!frontier.empty()) {
+    const auto [d, v] = frontier.top();
+    if (best.size() >= ef && d > best.top().first) break;
+    frontier.pop();
+    hnswlib::linklistsizeint* list = g.get_linklist0(v);
+    const Id* links = reinterpret_cast<const Id*>(list + 1);
+    for (size_t j = 0, m = g.getListCount(list); j < m; ++j) {
+      const Id n = links[j];
+      if (stamp[n] == generation) continue;
+      stamp[n] = generation;
+      offer(n, dist(n));
+    }
+  }
+  while (best.size() > k) best.pop();
+  out.resize(best.size());
+  for (size_t i = best.size(); i-- > 0;) {
+    out[i] = best.top().second;
+    best.pop();
   }
   return out;
 }

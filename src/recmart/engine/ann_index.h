@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,11 @@ class AnnIndex {
   uint32_t size() const { return items_; }
   // Up to k items with (approximately) the largest x . y_i + b_i, best
   // first. `x` holds the model's padded width of floats (the user vector).
-  std::vector<models::ItemIndex> Search(const float* x, size_t k) const;
+  // `seeds`: items to start the search from besides the graph's entry point
+  // (the user's own items, the item asked about): items near them are found
+  // even where the graph's landscape is flat (see ann_index.cc).
+  std::vector<models::ItemIndex> Search(const float* x, size_t k,
+                                        std::span<const models::ItemIndex> seeds = {}) const;
 
  private:
   AnnIndex() = default;
@@ -70,6 +75,7 @@ class AnnIndex {
   int factors_ = 0;
   bool bias_ = false;
   size_t dim_ = 0;  // padded to a multiple of 16
+  int ef_ = 64;     // AnnOptions::ef_search
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
 };

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "recmart/common/fs.h"
 #include "recmart/engine/recipes.h"
+#include "recmart/engine/recommend.h"
 #include "recmart/models/array_file.h"
 #include "recmart/models/popularity/popularity.h"
 
@@ -244,6 +246,30 @@ Status ModelBundle::AttachAnnIndex(const AnnOptions& options, const std::string&
                              ? AnnIndex::Build(f, options)
                              : AnnIndex::LoadOrBuild(f, options, cache_path, &loaded));
   manifest_["timings"][loaded ? "ann_load_seconds" : "ann_build_seconds"] = SecondsSince(t0);
+  return Status::OK();
+}
+
+Status ModelBundle::AttachCandidateLists(const CandidateListOptions& options,
+                                         const std::string& cache_path) {
+  if (ann_ == nullptr) {
+    return Status::FailedPrecondition("candidate lists need the ANN index attached first");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  const auto per_user = static_cast<uint32_t>(std::max(options.per_user, 0));
+  if (!cache_path.empty()) {
+    // A damaged or mismatched cache is rebuilt, never trusted.
+    StatusOr<std::unique_ptr<CandidateLists>> cached =
+        CandidateLists::Load(cache_path, users_.size(), per_user, items_.size());
+    if (cached.ok()) {
+      candidate_lists_ = std::move(*cached);
+      manifest_["timings"]["candidate_lists_load_seconds"] = SecondsSince(t0);
+      return Status::OK();
+    }
+  }
+  ASSIGN_OR_RETURN(candidate_lists_, BuildCandidateLists(*this, options));
+  manifest_["timings"]["candidate_lists_build_seconds"] = SecondsSince(t0);
+  // The cache is an optimisation: failing to write it is not an error.
+  if (!cache_path.empty()) (void)candidate_lists_->Save(cache_path);
   return Status::OK();
 }
 

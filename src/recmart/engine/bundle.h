@@ -21,6 +21,7 @@
 
 #include "recmart/common/status.h"
 #include "recmart/engine/ann_index.h"
+#include "recmart/engine/candidate_lists.h"
 #include "recmart/models/dataset.h"
 #include "recmart/models/matrix.h"
 #include "recmart/models/model.h"
@@ -76,6 +77,14 @@ class ModelBundle {
   // Builds (or loads from `cache_path` when it matches) the ANN index.
   // FailedPrecondition when the recipe has no item factors.
   Status AttachAnnIndex(const AnnOptions& options, const std::string& cache_path);
+  // Per-user candidate lists (see candidate_lists.h), when attached; null
+  // otherwise.
+  const CandidateLists* candidate_lists() const { return candidate_lists_.get(); }
+  // Loads the lists from `cache_path` when they match this bundle and
+  // `options`, else builds them (BuildCandidateLists) and writes them there
+  // ("" : build, no cache). REQUIRES: the ANN index is attached; otherwise
+  // FailedPrecondition.
+  Status AttachCandidateLists(const CandidateListOptions& options, const std::string& cache_path);
   // The directory the bundle was loaded from ("" when trained in memory).
   const std::string& dir() const { return dir_; }
 
@@ -96,6 +105,7 @@ class ModelBundle {
   models::Array<float> popularity_;
   std::vector<models::ItemIndex> popularity_order_;
   std::unique_ptr<AnnIndex> ann_;
+  std::unique_ptr<CandidateLists> candidate_lists_;
   std::string dir_;
   models::Array<uint32_t> cold_items_;
   nlohmann::json manifest_;

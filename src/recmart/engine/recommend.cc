@@ -154,8 +154,10 @@ class FullCandidates final : public Candidates {
 // scored exactly -- by x . y_i + b_i, or by cosine to `x` when `cosine`.
 class AnnCandidates final : public Candidates {
  public:
-  AnnCandidates(const ModelBundle& b, const models::FactorView& f, const float* x, bool cosine)
-      : b_(b), f_(f), x_(x), cosine_(cosine), width_(f.items->width()) {
+  // `seeds`: where the search starts besides the index's entry (AnnIndex::Search).
+  AnnCandidates(const ModelBundle& b, const models::FactorView& f, const float* x, bool cosine,
+                std::vector<ItemIndex> seeds)
+      : b_(b), f_(f), x_(x), cosine_(cosine), width_(f.items->width()), seeds_(std::move(seeds)) {
     if (cosine_) {
       const float n = std::sqrt(simd::Dot(x, x, width_));
       x_norm_ = n > 0.0f ? n : 1.0f;
@@ -172,7 +174,7 @@ class AnnCandidates final : public Candidates {
       return out;
     }
     *exhaustive = false;
-    for (ItemIndex i : b_.ann()->Search(x_, depth)) out.push_back({i, Score(i)});
+    for (ItemIndex i : b_.ann()->Search(x_, depth, seeds_)) out.push_back({i, Score(i)});
     return out;
   }
   float Score(ItemIndex i) const override {
@@ -189,7 +191,8 @@ class AnnCandidates final : public Candidates {
     return simd::Dot(f_.items->rows.row(a), f_.items->rows.row(b), width_) / (na * nb);
   }
   std::vector<ItemIndex> Neighbours(ItemIndex item, size_t k) const override {
-    return b_.ann()->Search(f_.items->rows.row(item), k);
+    const ItemIndex self[] = {item};
+    return b_.ann()->Search(f_.items->rows.row(item), k, self);
   }
 
  private:
@@ -198,8 +201,26 @@ class AnnCandidates final : public Candidates {
   const float* x_;
   bool cosine_;
   uint32_t width_;
+  std::vector<ItemIndex> seeds_;
   float x_norm_ = 1.0f;
 };
+
+// Search seeds for a user's query: their recent items, then their items of
+// highest weight, at most kMaxSeeds in all.
+std::vector<ItemIndex> UserSeeds(const History& h, std::span<const ItemIndex> recent) {
+  constexpr size_t kMaxSeeds = 16;
+  std::vector<ItemIndex> seeds(
+      recent.begin(), recent.begin() + static_cast<long>(std::min(recent.size(), kMaxSeeds)));
+  std::vector<size_t> order(h.items.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  const size_t take = std::min(order.size(), kMaxSeeds - seeds.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<long>(take), order.end(),
+                    [&](size_t a, size_t b) {
+                      return h.weights[a] > h.weights[b] || (h.weights[a] == h.weights[b] && a < b);
+                    });
+  for (size_t k = 0; k < take; ++k) seeds.push_back(h.items[order[k]]);
+  return seeds;
+}
 
 // The first `needed` accepted items by final score (model score plus the
 // session boost), searching deeper until enough are found or no item is left.
@@ -252,6 +273,31 @@ std::vector<ScoredItem> Ranked(Candidates& c, size_t needed, const Gate& gate,
     }
     depth *= 4;
   }
+}
+
+// The first `needed` items of user h.user's candidate list that `gate`
+// accepts, rescored exactly; false (and *out untouched) when the list cannot
+// answer: the user has live additions, session items would reorder it, seen
+// items are allowed (the list has none), or too few items pass the gate.
+bool FromCandidateList(const ModelBundle& b, const History& h, const RecommendOptions& o,
+                       bool session, const Candidates& c, size_t needed, const Gate& gate,
+                       std::vector<ScoredItem>* out) {
+  const CandidateLists* lists = b.candidate_lists();
+  if (lists == nullptr || !h.is_training || h.user == models::kUnknownIndex || !o.exclude_seen ||
+      session) {
+    return false;
+  }
+  std::vector<ScoredItem> accepted;
+  accepted.reserve(needed);
+  for (ItemIndex i : lists->For(h.user)) {
+    if (accepted.size() == needed) break;
+    if (!gate(i)) continue;
+    const float score = c.Score(i);
+    if (!std::isnan(score)) accepted.push_back({i, score});
+  }
+  if (accepted.size() < needed) return false;
+  *out = std::move(accepted);
+  return true;
 }
 
 // The first `needed` accepted items in popularity order.
@@ -331,8 +377,10 @@ Recommendation RecommendForUser(const ModelBundle& b, std::string_view user_id,
       float* x = nullptr;
       models::Array<float> keep = models::AlignedFloats(f.items->width(), &x);
       b.model().QueryVector(h.Query(), x);
-      AnnCandidates c(b, f, x, /*cosine=*/false);
-      top = Ranked(c, needed, main_gate, recent, o.session_weight);
+      AnnCandidates c(b, f, x, /*cosine=*/false, UserSeeds(h, recent));
+      const bool session = !recent.empty() && o.session_weight > 0;
+      if (!FromCandidateList(b, h, o, session, c, needed, main_gate, &top))
+        top = Ranked(c, needed, main_gate, recent, o.session_weight);
     } else {
       std::vector<float> scores(b.items().size());
       b.model().ScoreUser(h.Query(), scores);
@@ -370,7 +418,7 @@ StatusOr<Recommendation> RelatedItems(const ModelBundle& b, std::string_view ite
   models::FactorView f;
   if (b.ann() != nullptr && b.model().Factors(&f)) {
     r.source = "model";
-    AnnCandidates c(b, f, f.items->rows.row(item), /*cosine=*/true);
+    AnnCandidates c(b, f, f.items->rows.row(item), /*cosine=*/true, {item});
     top = Ranked(c, needed, gate, {}, 0.0);
   } else {
     std::vector<float> scores(b.items().size());
@@ -406,7 +454,7 @@ StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& b, std::string_vi
     float* x = nullptr;
     keep = models::AlignedFloats(f.items->width(), &x);
     b.model().QueryVector(h.Query(), x);
-    ann.emplace(b, f, x, /*cosine=*/false);
+    ann.emplace(b, f, x, /*cosine=*/false, std::vector<ItemIndex>{});  // scores only
     score = [&](ItemIndex i) { return ann->Score(i); };
   } else {
     scores.resize(b.items().size());
@@ -426,6 +474,41 @@ StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& b, std::string_vi
                    [](const RankedItem& a, const RankedItem& c) { return a.score > c.score; });
   known.insert(known.end(), unknown.begin(), unknown.end());
   return known;
+}
+
+StatusOr<std::unique_ptr<CandidateLists>> BuildCandidateLists(const ModelBundle& b,
+                                                              const CandidateListOptions& o) {
+  models::FactorView f;
+  if (b.ann() == nullptr || !b.model().Factors(&f)) {
+    return Status::FailedPrecondition("candidate lists need a factor model with an ANN index");
+  }
+  if (o.per_user <= 0) return Status::InvalidArgument("candidate lists: per_user must be > 0");
+  const auto per_user = static_cast<size_t>(o.per_user);
+  const uint32_t users = b.users().size();
+  std::vector<ItemIndex> ids(size_t{users} * per_user, models::kUnknownIndex);
+  const RecommendOptions seen_only;  // exclude_seen, nothing else
+  const uint32_t width = f.items->width();
+  models::ParallelFor(o.threads, users, 4096, [&](size_t begin, size_t end) {
+    float* x = nullptr;
+    models::Array<float> keep = models::AlignedFloats(width, &x);
+    for (size_t u = begin; u < end; ++u) {
+      // The user's training row, as BuildHistory gives it to a request.
+      History h;
+      h.user = static_cast<models::UserIndex>(u);
+      auto idx = b.history().RowIndices(h.user);
+      auto val = b.history().RowValues(h.user);
+      h.items.assign(idx.begin(), idx.end());
+      h.weights.assign(val.begin(), val.end());
+      if (h.items.empty()) continue;  // answered from popularity
+      std::fill(x, x + width, 0.0f);
+      if (!b.model().QueryVector(h.Query(), x)) continue;
+      AnnCandidates c(b, f, x, /*cosine=*/false, UserSeeds(h, {}));
+      const Gate gate{seen_only, h.items};
+      std::vector<ScoredItem> top = Ranked(c, per_user, gate, {}, 0.0);
+      for (size_t k = 0; k < top.size(); ++k) ids[u * per_user + k] = top[k].item;
+    }
+  });
+  return std::make_unique<CandidateLists>(static_cast<uint32_t>(per_user), std::move(ids));
 }
 
 }  // namespace recmart::engine

@@ -15,9 +15,12 @@
 //
 // Large catalogs: when the bundle has an ANN index (ModelBundle::
 // AttachAnnIndex), candidates come from it and are rescored exactly (float32
-// dot products); otherwise from a full scan. Both paths are deterministic, so
-// the server and batch-recommend, which both call these functions on the
-// same bundle, agree.
+// dot products); otherwise from a full scan. When it also has candidate
+// lists (ModelBundle::AttachCandidateLists), a user without live additions
+// or session items is answered from their list when the list can fill the
+// answer (see candidate_lists.h). Every path is deterministic, so the server
+// and batch-recommend, which both call these functions on the same bundle,
+// agree.
 #pragma once
 
 #include <functional>
@@ -27,6 +30,7 @@
 
 #include "recmart/common/status.h"
 #include "recmart/engine/bundle.h"
+#include "recmart/engine/candidate_lists.h"
 #include "recmart/models/topk.h"
 
 namespace recmart::engine {
@@ -89,5 +93,14 @@ inline constexpr size_t kMaxRankItems = 500;
 StatusOr<std::vector<RankedItem>> RankItems(const ModelBundle& bundle, std::string_view user_id,
                                             const std::vector<std::string>& input,
                                             const std::vector<ExtraInteraction>& extra = {});
+
+// Each training user's best `o.per_user` unseen items by exact model score,
+// from candidates of an ANN search deeper than a request's (what
+// RecommendForUser answers with exclude_seen and no other gate, at
+// num_results = per_user, give or take the ANN's misses). Deterministic:
+// users are split into fixed chunks. FailedPrecondition when the bundle has
+// no ANN index or no factors.
+StatusOr<std::unique_ptr<CandidateLists>> BuildCandidateLists(const ModelBundle& bundle,
+                                                              const CandidateListOptions& o);
 
 }  // namespace recmart::engine

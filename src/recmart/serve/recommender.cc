@@ -51,6 +51,8 @@ RecommenderOptions RecommenderOptionsFor(const config::Project& project) {
   o.session_weight = project.serve.session_weight;
   o.session_events = project.serve.session_events;
   o.ann_min_items = project.serve.ann_min_items;
+  o.candidates.per_user = static_cast<int>(project.serve.candidate_lists);
+  o.candidates.threads = project.serve.threads;
   return o;
 }
 
@@ -111,8 +113,13 @@ StatusOr<std::shared_ptr<const ServedModel>> Recommender::LoadVersion(
       b.items().size() >= static_cast<size_t>(options_.ann_min_items)) {
     models::FactorView f;
     if (b.model().Factors(&f)) {
-      Status s = b.AttachAnnIndex(
-          options_.ann, registry_.PathOf(version) + "/ann-" + options_.ann.Tag() + ".bin");
+      const std::string dir = registry_.PathOf(version);
+      Status s = b.AttachAnnIndex(options_.ann, dir + "/ann-" + options_.ann.Tag() + ".bin");
+      if (s.ok() && options_.candidates.per_user > 0) {
+        s = b.AttachCandidateLists(
+            options_.candidates,
+            dir + "/cands-" + options_.candidates.Tag() + "-" + options_.ann.Tag() + ".bin");
+      }
       if (!s.ok()) return s.WithContext("model " + version);
     }
   }

@@ -104,6 +104,8 @@ struct RecommenderOptions {
   int session_events = 10;
   int64_t ann_min_items = 50000;
   engine::AnnOptions ann;
+  // per_user 0: none. Built only where the ANN index is.
+  engine::CandidateListOptions candidates;
 };
 
 // The options `recmart serve` and `recmart batch-recommend` both use for

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -113,6 +114,13 @@ class Client {
   beast::tcp_stream stream_;
 };
 
+// A POST /events body: `user` bought `item` in `session`.
+json Purchase(const std::string& session, const std::string& user, const std::string& item) {
+  return {{"sessionId", session},
+          {"userId", user},
+          {"eventList", {{{"eventType", "purchase"}, {"itemId", item}, {"sentAt", 1732000000}}}}};
+}
+
 std::vector<std::string> Ids(const json& answer) {
   std::vector<std::string> out;
   for (const json& e : answer["itemList"]) out.push_back(e["itemId"].get<std::string>());
@@ -126,7 +134,9 @@ class ServeTest : public ::testing::Test {
     if (server_) server_->Stop();
   }
 
-  void Start(const std::string& extra_config) {
+  // `tweak` adjusts the recommender's options (defaults otherwise).
+  void Start(const std::string& extra_config,
+             const std::function<void(RecommenderOptions&)>& tweak = {}) {
     if (server_) server_->Stop();
     server_.reset();
     const std::string toml = R"(
@@ -167,6 +177,7 @@ b2b-no-a = 'EXCLUDE ItemID WHERE Items.CATEGORY_L1 IN ("a") IF CurrentUser.SEGME
     }
     RecommenderOptions ro;
     ro.registry_dir = dir_.path() + "/models";
+    if (tweak) tweak(ro);
     auto rec = Recommender::Open(project_, ro);
     ASSERT_OK(rec.status());
     ApiOptions ao;
@@ -352,14 +363,50 @@ TEST_F(ServeTest, ALivePurchaseLeavesFilteredRankingAtOnce) {
   json before = c.Post("/personalized-ranking", req).Json();
   ASSERT_EQ(before["itemList"].size(), 4u);
   const std::string first = Ids(before)[0];
-  json ev = {
-      {"sessionId", "s9"},
-      {"userId", "u5"},
-      {"eventList", {{{"eventType", "purchase"}, {"itemId", first}, {"sentAt", 1732000000}}}}};
-  ASSERT_EQ(c.Post("/events", ev, kKey).status, 200);
+  ASSERT_EQ(c.Post("/events", Purchase("s9", "u5", first), kKey).status, 200);
   json after = c.Post("/personalized-ranking", req).Json();
   ASSERT_EQ(after["itemList"].size(), 4u);
   EXPECT_EQ(Ids(after).back(), first) << after;  // every item comes back; the purchase goes last
+}
+
+TEST_F(ServeTest, CandidateListsAnswerLikeTheSearchAndStepAsideForLiveEvents) {
+  // Without lists, then with them (an ANN index even for 30 items; its
+  // searches scan every item at this size, so both answers are exact).
+  auto lists = [](int per_user) {
+    return [per_user](RecommenderOptions& o) {
+      o.ann_min_items = 1;
+      o.candidates.per_user = per_user;
+    };
+  };
+  Start("", lists(0));
+  std::vector<json> plain;
+  {
+    Client c = NewClient();
+    for (int u = 0; u < 40; ++u) {
+      plain.push_back(
+          c.Post("/recommendations", {{"userId", "u" + std::to_string(u)}, {"numResults", 5}})
+              .Json());
+    }
+  }
+  Start("", lists(8));
+  bool cached = false;
+  for (const auto& e : std::filesystem::directory_iterator(registry_->PathOf(v1_))) {
+    cached |= e.path().filename().string().rfind("cands-cl8-", 0) == 0;
+  }
+  EXPECT_TRUE(cached);
+  Client c = NewClient();
+  for (int u = 0; u < 40; ++u) {
+    json a =
+        c.Post("/recommendations", {{"userId", "u" + std::to_string(u)}, {"numResults", 5}}).Json();
+    EXPECT_EQ(Ids(a), Ids(plain[static_cast<size_t>(u)])) << u;
+  }
+  // A purchase leaves the next filtered answer at once.
+  json req = {{"userId", "u4"}, {"numResults", 5}, {"filter", "no-purchased"}};
+  const std::string first = Ids(c.Post("/recommendations", req).Json())[0];
+  ASSERT_EQ(c.Post("/events", Purchase("s4", "u4", first), kKey).status, 200);
+  json after = c.Post("/recommendations", req).Json();
+  ASSERT_EQ(after["itemList"].size(), 5u);
+  for (const std::string& id : Ids(after)) EXPECT_NE(id, first);
 }
 
 TEST_F(ServeTest, ViewedItemsPullSimilarOnesUp) {
