@@ -38,7 +38,7 @@ int RunTrain(const Context& ctx, const TrainArgs& a) {
   auto t0 = std::chrono::steady_clock::now();
   training::LoadOptions load;
   // Recipes that train on the matrix alone do not hold the events in memory.
-  load.events = training::RecipeReadsEvents(pf->recipe, pf->params);
+  load.events = engine::RecipeReadsEvents(pf->recipe, pf->params);
   StatusOr<training::LakeData> data = training::LoadLakeData(*p, load);
   if (!data.ok()) return ReportError(data.status());
   double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

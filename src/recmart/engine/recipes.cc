@@ -19,24 +19,42 @@ StatusOr<std::unique_ptr<Model>> NewBlend(const nlohmann::json& params) {
       params, [](std::string_view recipe, const nlohmann::json& p) { return NewModel(recipe, p); });
 }
 
+bool MatrixOnly(const nlohmann::json&) { return false; }
+bool ReadsEvents(const nlohmann::json&) { return true; }
+
+bool BlendReadsEvents(const nlohmann::json& params) {
+  const nlohmann::json defaults = models::BlendOptions().components;
+  const nlohmann::json& components =
+      params.is_object() && params.contains("components") ? params["components"] : defaults;
+  if (!components.is_array()) return true;  // an error when the blend is made
+  for (const nlohmann::json& c : components) {
+    if (!c.is_object() || !c.contains("recipe") || !c["recipe"].is_string()) return true;
+    if (RecipeReadsEvents(c["recipe"].get<std::string>(),
+                          c.value("params", nlohmann::json::object())))
+      return true;
+  }
+  return false;
+}
+
 const RecipeInfo kRecipes[] = {
     {"popularity", "most engaged items (distinct users, score or purchases), optional decay", false,
-     false, models::NewPopularityModel},
+     false, models::NewPopularityModel, ReadsEvents},
     {"trending", "recent velocity: activity in the last window against the one before", false,
-     false, models::NewTrendingModel},
+     false, models::NewTrendingModel, ReadsEvents},
     {"als", "implicit-feedback matrix factorisation (ALS, conjugate gradient)", true, true,
-     models::NewAlsModel},
+     models::NewAlsModel, MatrixOnly},
     {"bpr", "matrix factorisation ranked by sampled pairs (BPR, parallel stratified SGD)", true,
-     true, models::NewBprModel},
+     true, models::NewBprModel, MatrixOnly},
     {"item-knn", "item-to-item co-occurrence (cosine, jaccard or lift), top-N neighbours per item",
-     true, true, models::NewItemKnnModel},
+     true, true, models::NewItemKnnModel, ReadsEvents},
     {"ease",
      "closed-form item-to-item linear model (Steck's EASE), sequence-weighted, dense: up to "
      "~20,000 items",
-     true, true, models::NewEaseModel},
+     true, true, models::NewEaseModel, MatrixOnly},
     {"content", "item metadata (category, brand, price, title) as TF-IDF: cold start", true, true,
-     models::NewContentModel},
-    {"blend", "weighted sum of other recipes' per-user normalised scores", true, true, NewBlend},
+     models::NewContentModel, MatrixOnly},
+    {"blend", "weighted sum of other recipes' per-user normalised scores", true, true, NewBlend,
+     BlendReadsEvents},
 };
 
 struct Alias {
@@ -61,6 +79,11 @@ const RecipeInfo* FindRecipe(std::string_view name) {
     if (r.name == name) return &r;
   }
   return nullptr;
+}
+
+bool RecipeReadsEvents(std::string_view name, const nlohmann::json& params) {
+  const RecipeInfo* r = FindRecipe(name);
+  return r == nullptr || r->reads_events(params);
 }
 
 StatusOr<std::unique_ptr<Model>> NewModel(std::string_view name, const nlohmann::json& params) {

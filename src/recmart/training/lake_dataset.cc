@@ -1,7 +1,6 @@
 #include "recmart/training/lake_dataset.h"
 
 #include "recmart/catalog/catalog.h"
-#include "recmart/engine/recipes.h"
 #include "recmart/lake/lake.h"
 
 namespace recmart::training {
@@ -46,25 +45,6 @@ StatusOr<json> Snapshot(catalog::Catalog& cat) {
 }
 
 }  // namespace
-
-bool RecipeReadsEvents(std::string_view recipe, const json& params) {
-  const engine::RecipeInfo* info = engine::FindRecipe(recipe);
-  if (info == nullptr) return true;
-  const std::string_view name = info->name;
-  if (name == "als" || name == "bpr" || name == "ease" || name == "content") return false;
-  if (name == "blend") {
-    const json* components =
-        params.is_object() && params.contains("components") ? &params["components"] : nullptr;
-    if (components == nullptr || !components->is_array()) return true;
-    for (const json& c : *components) {
-      if (!c.is_object() || !c.contains("recipe") || !c["recipe"].is_string()) return true;
-      if (RecipeReadsEvents(c["recipe"].get<std::string>(), c.value("params", json::object())))
-        return true;
-    }
-    return false;
-  }
-  return true;
-}
 
 StatusOr<json> ReadLakeSnapshot(const config::Project& project) {
   ASSIGN_OR_RETURN(std::unique_ptr<catalog::Catalog> cat,

@@ -16,7 +16,8 @@ namespace recmart::training {
 struct LoadOptions {
   // Read the curated events too (sessions, event kinds, times) — needed by
   // trending, session co-occurrence and purchase-based recipes; skipping
-  // them saves memory on very large lakes.
+  // them saves memory on very large lakes. engine::RecipeReadsEvents says
+  // which recipes need them.
   bool events = true;
 };
 
@@ -26,13 +27,6 @@ struct LakeData {
   //  "bookmarks": {source: files}}
   nlohmann::json snapshot;
 };
-
-// Whether training `recipe` with `params` reads the curated events (sessions,
-// event kinds, times) besides the matrix. False only for the recipes known to
-// use the matrix alone — als, bpr, ease, content, and blends of them — so a
-// new recipe gets the events unless it is added here. Without events a bundle
-// takes the per-pair event kinds from the matrix.
-bool RecipeReadsEvents(std::string_view recipe, const nlohmann::json& params);
 
 // The snapshot LoadLakeData records, read from the catalog alone (cheap).
 StatusOr<nlohmann::json> ReadLakeSnapshot(const config::Project& project);

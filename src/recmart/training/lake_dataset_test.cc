@@ -81,23 +81,5 @@ TEST(LakeDatasetTest, WithoutEventsTheMatrixAndHistoryKindsAreTheSame) {
                     bit(models::EventKind::kView), bit(models::EventKind::kOther)}));
 }
 
-TEST(LakeDatasetTest, RecipesThatReadEvents) {
-  EXPECT_FALSE(RecipeReadsEvents("als", {}));
-  EXPECT_FALSE(RecipeReadsEvents("user-personalization", {}));  // an alias of als
-  EXPECT_FALSE(RecipeReadsEvents("ease", nlohmann::json::object()));
-  EXPECT_TRUE(RecipeReadsEvents("popularity", {}));
-  EXPECT_TRUE(RecipeReadsEvents("trending", {}));
-  EXPECT_TRUE(RecipeReadsEvents("item-knn", {}));
-  EXPECT_TRUE(RecipeReadsEvents("no-such-recipe", {}));
-  auto blend = [](const char* second) {
-    return nlohmann::json{{"components",
-                           {{{"recipe", "als"}, {"weight", 1.0}},
-                            {{"recipe", second}, {"params", nlohmann::json::object()}}}}};
-  };
-  EXPECT_FALSE(RecipeReadsEvents("blend", blend("ease")));
-  EXPECT_TRUE(RecipeReadsEvents("blend", blend("item-knn")));
-  EXPECT_TRUE(RecipeReadsEvents("blend", {}));  // default components: not known here
-}
-
 }  // namespace
 }  // namespace recmart::training

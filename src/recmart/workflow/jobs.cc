@@ -172,7 +172,7 @@ StatusOr<JobResult> Train(const JobContext& ctx) {
     }
   }
   training::LoadOptions load;
-  load.events = training::RecipeReadsEvents(pf.recipe, pf.params);
+  load.events = engine::RecipeReadsEvents(pf.recipe, pf.params);
   ASSIGN_OR_RETURN(training::LakeData data, training::LoadLakeData(*ctx.project, load));
   r.rows_in = data.dataset.matrix.nnz();
   Log(ctx, "training " + pf.recipe + " on " + std::to_string(data.dataset.users.size()) +
