@@ -5,7 +5,7 @@
 #   GET /recommendations?numResults=25&filter=no-purchased   (random users)
 #   GET /healthz                                               (the baseline)
 #   POST /events (durable: fsync'ed group commit)
-# and the server's RSS. Usage: bench/serve_bench.sh [seconds] [connections]
+# and the server's RSS. Usage: [ROUNDS=N] bench/serve_bench.sh [seconds] [connections]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 secs="${1:-10}"
@@ -81,6 +81,22 @@ echo "warm-up"; wrk -t1 -c"$conns" -d3s -s "$work/recs.lua" "$base" > /dev/null
 echo "GET /healthz";          wrk -t1 -c"$conns" -d"${secs}s" -s "$work/health.lua" "$base/healthz" | tail -1
 echo "GET /recommendations (numResults=25, filter=no-purchased)"
 wrk -t1 -c"$conns" -d"${secs}s" -s "$work/recs.lua" "$base" | tail -1
+# This VM's throughput drifts by tens of percent from one run to the next
+# (/healthz alone: 29k-65k req/s at 16 connections), so the ratio of the two
+# lines above is noisy. ROUNDS=N (N > 0) alternates /healthz and
+# /recommendations N more times and prints the median ratio of the pairs.
+rounds="${ROUNDS:-0}"
+if [ "$rounds" -gt 0 ]; then
+  ratios=()
+  for r in $(seq 1 "$rounds"); do
+    h=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$work/health.lua" "$base/healthz" | tail -1 | awk '{print $(NF-3)}')
+    g=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$work/recs.lua" "$base" | tail -1 | awk '{print $(NF-3)}')
+    ratio=$(awk -v g="$g" -v h="$h" 'BEGIN {printf "%.3f", g / h}')
+    echo "  round $r: /healthz $h req/s, /recommendations $g req/s, ratio $ratio"
+    ratios+=("$ratio")
+  done
+  echo "median ratio over $rounds rounds: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
+fi
 echo "POST /events (durable)"; wrk -t1 -c"$conns" -d"${secs}s" -s "$work/events.lua" "$base" | tail -1
 # An event shows in the next answer.
 before=$(curl -s "$base/recommendations?userId=u1&numResults=5")

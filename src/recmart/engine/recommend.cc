@@ -194,6 +194,7 @@ class AnnCandidates final : public Candidates {
     const ItemIndex self[] = {item};
     return b_.ann()->Search(f_.items->rows.row(item), k, self);
   }
+  void set_seeds(std::vector<ItemIndex> seeds) { seeds_ = std::move(seeds); }
 
  private:
   const ModelBundle& b_;
@@ -280,7 +281,7 @@ std::vector<ScoredItem> Ranked(Candidates& c, size_t needed, const Gate& gate,
 // answer: the user has live additions, session items would reorder it, seen
 // items are allowed (the list has none), or too few items pass the gate.
 bool FromCandidateList(const ModelBundle& b, const History& h, const RecommendOptions& o,
-                       bool session, const Candidates& c, size_t needed, const Gate& gate,
+                       bool session, const AnnCandidates& c, size_t needed, const Gate& gate,
                        std::vector<ScoredItem>* out) {
   const CandidateLists* lists = b.candidate_lists();
   if (lists == nullptr || !h.is_training || h.user == models::kUnknownIndex || !o.exclude_seen ||
@@ -377,10 +378,12 @@ Recommendation RecommendForUser(const ModelBundle& b, std::string_view user_id,
       float* x = nullptr;
       models::Array<float> keep = models::AlignedFloats(f.items->width(), &x);
       b.model().QueryVector(h.Query(), x);
-      AnnCandidates c(b, f, x, /*cosine=*/false, UserSeeds(h, recent));
+      AnnCandidates c(b, f, x, /*cosine=*/false, {});  // seeds only if it searches
       const bool session = !recent.empty() && o.session_weight > 0;
-      if (!FromCandidateList(b, h, o, session, c, needed, main_gate, &top))
+      if (!FromCandidateList(b, h, o, session, c, needed, main_gate, &top)) {
+        c.set_seeds(UserSeeds(h, recent));
         top = Ranked(c, needed, main_gate, recent, o.session_weight);
+      }
     } else {
       std::vector<float> scores(b.items().size());
       b.model().ScoreUser(h.Query(), scores);
