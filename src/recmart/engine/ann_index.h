@@ -9,7 +9,11 @@
 // fixed seed, so the same model always gives the same index, and every
 // process that loads it (server, batch) gets the same candidates.
 //
-// Search returns candidates only; callers rescore them exactly.
+// The graph is hnswlib's; the search over it is ours (AnnIndex::Search):
+// hnswlib's searchKnn starts every query from the graph's single entry
+// point, and over inner products that misses whole clusters of items (see
+// Search), so ours also starts from items the caller knows are near the
+// answer. Search returns candidates only; callers rescore them exactly.
 #pragma once
 
 #include <cstdint>
