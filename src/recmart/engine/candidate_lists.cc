@@ -17,8 +17,7 @@ struct Header {
   char magic[8];
   uint32_t per_user;
   uint32_t users;
-  uint32_t items_bound;  // every index is below this (or kUnknownIndex)
-  uint32_t reserved;
+  uint32_t reserved[2];
   uint64_t payload_hash;
 };
 static_assert(sizeof(Header) == 32);
@@ -47,11 +46,9 @@ Status CandidateLists::Save(const std::string& path) const {
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.per_user = per_user_;
   h.users = users_;
-  h.items_bound = 0;
-  for (models::ItemIndex i : ids_) {
-    if (i != models::kUnknownIndex && i >= h.items_bound) h.items_bound = i + 1;
-  }
   h.payload_hash = PayloadHash(ids_);
+  // Streamed to a temporary file and renamed, as WriteFileAtomic does, but
+  // without first copying hundreds of MB into one string.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -73,7 +70,7 @@ StatusOr<std::unique_ptr<CandidateLists>> CandidateLists::Load(const std::string
   if (!in || std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
     return Status::DataLoss(path + ": not a candidate-list file");
   }
-  if (h.per_user != per_user || h.users != users || h.items_bound > items) {
+  if (h.per_user != per_user || h.users != users) {
     return Status::DataLoss(path + ": made for another model or other options");
   }
   std::vector<models::ItemIndex> ids(size_t{users} * per_user);

@@ -26,10 +26,11 @@ struct History {
   models::UserQuery Query() const { return {user, items, weights, is_training}; }
 };
 
-History BuildHistory(const ModelBundle& b, std::string_view user_id,
+// User `user`'s history (kUnknownIndex: none) with `extra` merged in.
+History BuildHistory(const ModelBundle& b, models::UserIndex user,
                      const std::vector<ExtraInteraction>& extra) {
   History h;
-  h.user = user_id.empty() ? models::kUnknownIndex : b.users().Find(std::string(user_id));
+  h.user = user;
   std::vector<std::pair<ItemIndex, float>> merged;
   if (h.user != models::kUnknownIndex) {
     auto idx = b.history().RowIndices(h.user);
@@ -55,6 +56,12 @@ History BuildHistory(const ModelBundle& b, std::string_view user_id,
   }
   h.is_training = !added;
   return h;
+}
+
+History BuildHistory(const ModelBundle& b, std::string_view user_id,
+                     const std::vector<ExtraInteraction>& extra) {
+  return BuildHistory(
+      b, user_id.empty() ? models::kUnknownIndex : b.users().Find(std::string(user_id)), extra);
 }
 
 std::vector<ItemIndex> Exclusions(const ModelBundle& b, const History& h,
@@ -495,13 +502,8 @@ StatusOr<std::unique_ptr<CandidateLists>> BuildCandidateLists(const ModelBundle&
     float* x = nullptr;
     models::Array<float> keep = models::AlignedFloats(width, &x);
     for (size_t u = begin; u < end; ++u) {
-      // The user's training row, as BuildHistory gives it to a request.
-      History h;
-      h.user = static_cast<models::UserIndex>(u);
-      auto idx = b.history().RowIndices(h.user);
-      auto val = b.history().RowValues(h.user);
-      h.items.assign(idx.begin(), idx.end());
-      h.weights.assign(val.begin(), val.end());
+      // The user's history as a request without live events gets it.
+      const History h = BuildHistory(b, static_cast<models::UserIndex>(u), {});
       if (h.items.empty()) continue;  // answered from popularity
       std::fill(x, x + width, 0.0f);
       if (!b.model().QueryVector(h.Query(), x)) continue;
