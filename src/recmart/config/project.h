@@ -116,8 +116,8 @@ struct SourceConfig {
 struct EtlOptions {
   std::string memory_limit = "1GB";  // DuckDB buffer pool ("512MB", "2GB", "1.5GiB")
   int threads = 0;                   // 0 = all cores
-  // Input read per batch of files; 0 = as much as memory_limit. A run over
-  // more input is staged batch by batch so that memory stays flat.
+  // Input read per batch of files; 0 = twice memory_limit. A run over more
+  // input is staged batch by batch so that memory stays flat.
   int64_t batch_mb = 0;
   std::string compression = "zstd";  // Parquet codec
   int session_gap_minutes = 30;      // sessionisation gap for events without a session id

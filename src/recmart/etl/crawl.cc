@@ -80,10 +80,17 @@ StatusOr<std::vector<catalog::ColumnSchema>> InferSchema(lake::Connection& conn,
 
 StatusOr<CrawlFinding> CheckSchema(catalog::Catalog& catalog, lake::Connection& conn,
                                    const config::SourceConfig& source, const std::string& file) {
+  ASSIGN_OR_RETURN(std::vector<catalog::ColumnSchema> columns, InferSchema(conn, source, file));
+  return ApplySchema(catalog, source, file, std::move(columns));
+}
+
+StatusOr<CrawlFinding> ApplySchema(catalog::Catalog& catalog, const config::SourceConfig& source,
+                                   const std::string& file,
+                                   std::vector<catalog::ColumnSchema> columns) {
   CrawlFinding f;
   f.source = source.name;
   f.file = file;
-  ASSIGN_OR_RETURN(f.columns, InferSchema(conn, source, file));
+  f.columns = std::move(columns);
   ASSIGN_OR_RETURN(std::optional<catalog::SchemaVersion> current,
                    catalog.CurrentSchema(source.name));
   if (!current) {

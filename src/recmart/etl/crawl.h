@@ -32,6 +32,12 @@ StatusOr<std::vector<catalog::ColumnSchema>> InferSchema(lake::Connection& conn,
                                                          const config::SourceConfig& source,
                                                          const std::string& file);
 
+// Compares `columns`, inferred from `file`, with the source's current schema
+// and applies the policy, as CheckSchema does.
+StatusOr<CrawlFinding> ApplySchema(catalog::Catalog& catalog, const config::SourceConfig& source,
+                                   const std::string& file,
+                                   std::vector<catalog::ColumnSchema> columns);
+
 // Compares `file`'s schema with the source's current schema and applies the
 // policy. Under policy "fail" a change returns FailedPrecondition with one
 // line: "source 'orders': column 'x' added (BIGINT) in <file>; on_schema_change = fail".

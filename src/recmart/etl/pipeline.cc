@@ -42,7 +42,7 @@ CREATE TABLE staged_quarantine (SEQ BIGINT, REASON VARCHAR, DETAIL VARCHAR, EVEN
 )sql";
 constexpr char kEventsStaging[] = R"sql(
 CREATE TABLE staged_events (USER_ID VARCHAR, ITEM_ID VARCHAR, TS BIGINT, EVENT_TYPE VARCHAR,
-  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT, K1 BIGINT, K2 BIGINT);
+  EVENT_VALUE DOUBLE, SESSION_ID VARCHAR, SEQ BIGINT);
 )sql";
 
 struct FileTask {
@@ -62,6 +62,13 @@ struct DayKey {
   }
 };
 
+// One staged event's key (IngestWorker::EventKey) and where it was read.
+struct KeyedEvent {
+  uint64_t key = 0;
+  int64_t seq = 0;
+  bool operator<(const KeyedEvent& o) const { return key != o.key ? key < o.key : seq < o.seq; }
+};
+
 struct Counters {
   std::map<DayKey, uint64_t> raw;
   std::map<DayKey, uint64_t> staged;  // rows appended to staging (events, items or users)
@@ -75,6 +82,49 @@ struct Counters {
     for (const auto& [k, v] : o.rows_per_file) rows_per_file[k] += v;
   }
 };
+
+// What one batch's readers handed over besides the staged rows.
+struct IngestedBatch {
+  Counters counters;
+  // SEQs of the staged events whose key another staged event of the batch
+  // shares: the candidates for de-duplication, ascending.
+  std::vector<int64_t> duplicate_candidates;
+};
+
+// Merges sorted key lists (one per reader) and returns the SEQs of the
+// events whose key occurs more than once, ascending.
+std::vector<int64_t> FindDuplicateCandidates(
+    const std::vector<const std::vector<KeyedEvent>*>& lists) {
+  std::vector<int64_t> out;
+  std::vector<size_t> pos(lists.size(), 0);
+  const KeyedEvent* prev = nullptr;
+  bool prev_out = false;  // prev is already in `out`
+  while (true) {
+    // A linear scan for the smallest head: there is one list per thread.
+    const KeyedEvent* next = nullptr;
+    size_t from = 0;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      if (pos[i] == lists[i]->size()) continue;
+      const KeyedEvent& head = (*lists[i])[pos[i]];
+      if (!next || head < *next) {
+        next = &head;
+        from = i;
+      }
+    }
+    if (!next) break;
+    ++pos[from];
+    if (prev && prev->key == next->key) {
+      if (!prev_out) out.push_back(prev->seq);
+      out.push_back(next->seq);
+      prev_out = true;
+    } else {
+      prev_out = false;
+    }
+    prev = next;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::string RelativeToProject(const config::Project& project, const std::string& path) {
   std::filesystem::path rel = std::filesystem::path(path).lexically_relative(project.dir);
@@ -177,11 +227,11 @@ class IngestWorker {
       : project_(project), conn_(std::move(conn)) {}
 
   Status Open() {
-    ASSIGN_OR_RETURN(events_, conn_.CreateAppender(
-                                  "staged_events",
-                                  {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kBigint,
-                                   ColumnType::kVarchar, ColumnType::kDouble, ColumnType::kVarchar,
-                                   ColumnType::kBigint, ColumnType::kBigint, ColumnType::kBigint}));
+    ASSIGN_OR_RETURN(
+        events_, conn_.CreateAppender("staged_events", {ColumnType::kVarchar, ColumnType::kVarchar,
+                                                        ColumnType::kBigint, ColumnType::kVarchar,
+                                                        ColumnType::kDouble, ColumnType::kVarchar,
+                                                        ColumnType::kBigint}));
     ASSIGN_OR_RETURN(items_, conn_.CreateAppender(
                                  "staged_items",
                                  {ColumnType::kVarchar, ColumnType::kVarchar, ColumnType::kVarchar,
@@ -246,7 +296,10 @@ class IngestWorker {
     return Status::OK();
   }
 
+  // Flushes the appenders and sorts this worker's event keys (on the
+  // worker's own thread: the sorts run in parallel).
   Status Close() {
+    std::sort(keys_.begin(), keys_.end());
     RETURN_IF_ERROR(events_.Close());
     RETURN_IF_ERROR(items_.Close());
     RETURN_IF_ERROR(users_.Close());
@@ -254,6 +307,8 @@ class IngestWorker {
   }
 
   const Counters& counters() const { return counters_; }
+  // The keys of the events staged, sorted after Close().
+  std::vector<KeyedEvent>& keys() { return keys_; }
   // Title matches per source index ([matching]); must outlive Process().
   using TitleMaps = std::map<size_t, std::shared_ptr<const ItemIdMap>>;
   void set_title_maps(const TitleMaps* maps) { title_maps_ = maps; }
@@ -291,9 +346,7 @@ class IngestWorker {
       else
         events_.SetString(5, e.session_id);
       events_.SetInt64(6, seq);
-      XXH128_hash_t key = EventKey(e);
-      events_.SetInt64(7, static_cast<int64_t>(key.low64));
-      events_.SetInt64(8, static_cast<int64_t>(key.high64));
+      keys_.push_back({EventKey(e), seq});
       RETURN_IF_ERROR(events_.EndRow());
     }
     if (out.has_item && ItemChanged(out.item)) {
@@ -325,11 +378,13 @@ class IngestWorker {
     return Status::OK();
   }
 
-  // The identity of an event for de-duplication: a 128-bit hash of every
-  // canonical field, so that SQL groups two integers instead of six strings.
-  // Distinct events sharing a key (odds about n^2 / 2^129) are detected, not
-  // merged: see the collision check in Transform().
-  XXH128_hash_t EventKey(const BuiltEvent& e) {
+  // A 64-bit hash of every canonical field of an event: finding exact
+  // duplicates is then a sort of 16-byte records (FindDuplicateCandidates)
+  // instead of a GROUP BY over six columns in SQL. Equal keys only make
+  // candidates; TransformBatch compares the candidates' fields, so distinct
+  // events sharing a key stay distinct.
+  uint64_t EventKey(const BuiltEvent& e) {
+    if (all_keys_collide_) return 0;  // test hook: every event a candidate
     key_buffer_.clear();
     auto field = [&](std::string_view v) {
       uint32_t n = static_cast<uint32_t>(v.size());
@@ -348,7 +403,7 @@ class IngestWorker {
       key_buffer_.push_back(0);
     }
     field(e.session_id);
-    return XXH3_128bits(key_buffer_.data(), key_buffer_.size());
+    return XXH3_64bits(key_buffer_.data(), key_buffer_.size());
   }
 
   // Metadata carried on event rows repeats on every event of an item. Only a
@@ -398,6 +453,8 @@ class IngestWorker {
   Counters counters_;
   const TitleMaps* title_maps_ = nullptr;
   FlatMemo item_memo_, user_memo_;
+  std::vector<KeyedEvent> keys_;
+  const bool all_keys_collide_ = FaultInjected("event_keys_collide");
   std::string key_buffer_;
   std::string fp_buffer_;
 };
@@ -410,6 +467,14 @@ std::string ExactSum(const std::string& expr, const std::string& filter = "") {
   std::string agg = "sum(CAST(" + expr + " AS DECIMAL(38, 9)))";
   if (!filter.empty()) agg += " FILTER (WHERE " + filter + ")";
   return "CAST(" + agg + " AS DOUBLE)";
+}
+
+// The sum of a count column, as BIGINT. Summed as DOUBLE: integers below
+// 2^53 add exactly in any order, and a DOUBLE state is far cheaper for
+// DuckDB's hash aggregate than the HUGEINT one sum(BIGINT) keeps (about 10%
+// of the matrix step with four counts).
+std::string CountSum(const std::string& col) {
+  return "CAST(sum(CAST(" + col + " AS DOUBLE)) AS BIGINT) AS " + col;
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -427,6 +492,11 @@ class EtlRun {
   void Log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
+  // etl.threads, or one per core when it is 0.
+  size_t Threads() const {
+    return project_.etl.threads > 0 ? static_cast<size_t>(project_.etl.threads)
+                                    : std::max(1u, std::thread::hardware_concurrency());
+  }
   Status Discover();
   Status CheckSchemas();
   // A large run is read in batches of files that fit the memory budget
@@ -436,8 +506,8 @@ class EtlRun {
   // batch's files, and the run commits once.
   std::vector<std::vector<const FileTask*>> Batches() const;
   Status RecordRunFiles();
-  StatusOr<Counters> Ingest(const std::vector<const FileTask*>& batch, uint64_t bytes_before);
-  Status TransformBatch(const Counters& batch, size_t batch_no);
+  StatusOr<IngestedBatch> Ingest(const std::vector<const FileTask*>& batch, uint64_t bytes_before);
+  Status TransformBatch(const IngestedBatch& ingested, size_t batch_no);
   Status TransformTotals();
   Status StageItemHistory();
   Status Reconcile();
@@ -468,7 +538,7 @@ class EtlRun {
   uint64_t curated_[4] = {0, 0, 0, 0};  // curated events: all, views, adds-to-cart, purchases
   nlohmann::json stats_ = nlohmann::json::object();
   ItemMatching item_matching_;        // [matching]: title matches of this run's files
-  bool batched_ = false;              // more than one batch: uid_new is a view over staged files
+  bool batched_ = false;              // more than one batch of files
   bool days_in_two_batches_ = false;  // a day's events came in more than one batch
 };
 
@@ -542,22 +612,48 @@ Status EtlRun::Discover() {
 }
 
 Status EtlRun::CheckSchemas() {
+  // DuckDB's sniffer is the slow part (tens of ms a file, mostly one core):
+  // the files are sniffed on parallel connections first, then compared with
+  // the catalog one by one, in discovery order.
+  std::vector<const FileTask*> todo;
+  for (const auto& t : tasks_) {
+    if (t.stat.size > 0) todo.push_back(&t);  // nothing to infer; the reader accounts for it
+  }
+  std::vector<StatusOr<std::vector<catalog::ColumnSchema>>> inferred(
+      todo.size(), Status::Internal("not inferred"));
+  size_t threads = std::min(todo.size(), Threads());
+  std::vector<lake::Connection> conns;
+  for (size_t i = 0; i < threads; ++i) {
+    ASSIGN_OR_RETURN(lake::Connection c, db_->Connect());
+    conns.push_back(std::move(c));
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      for (size_t k = next.fetch_add(1); k < todo.size(); k = next.fetch_add(1)) {
+        inferred[k] = InferSchema(conns[i], project_.sources[todo[k]->source_index], todo[k]->path);
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+
   for (size_t s = 0; s < project_.sources.size(); ++s) {
     const config::SourceConfig& source = project_.sources[s];
     RETURN_IF_ERROR(
         catalog_->UpsertSource(source.name, std::string(config::SourceKindName(source.kind)),
                                source.path, std::string(ingest::FormatName(source.reader.format))));
-    for (const auto& t : tasks_) {
-      if (t.source_index != s) continue;
-      if (t.stat.size == 0) continue;  // nothing to infer; the reader accounts for it
-      StatusOr<CrawlFinding> f = CheckSchema(*catalog_, *conn_, source, t.path);
-      if (!f.ok()) {
-        if (f.status().code() == StatusCode::kFailedPrecondition) return f.status();
+    for (size_t k = 0; k < todo.size(); ++k) {
+      if (todo[k]->source_index != s) continue;
+      if (!inferred[k].ok()) {
         // The sniffer could not read it (e.g. garbage throughout): the row
         // reader will quarantine what it cannot parse.
-        Log("warning: " + f.status().message());
+        Log("warning: " + inferred[k].status().message());
         continue;
       }
+      StatusOr<CrawlFinding> f =
+          ApplySchema(*catalog_, source, todo[k]->path, std::move(*inferred[k]));
+      if (!f.ok()) return f.status();
       for (const auto& line : f->ChangeLines()) Log(line);
       result_.schema.push_back(std::move(*f));
     }
@@ -570,11 +666,16 @@ std::vector<std::vector<const FileTask*>> EtlRun::Batches() const {
   if (budget == 0 && project_.etl.batch_mb > 0)
     budget = static_cast<uint64_t>(project_.etl.batch_mb) << 20;
   if (budget == 0) {
-    // As much input as the buffer pool: 6.5M events (1.26 GB of JSON) were
-    // seen to stage and aggregate within 1 GB, 13M spilled.
-    budget = std::max<uint64_t>(
-        config::ParseByteSize(project_.etl.memory_limit).value_or(uint64_t{1} << 30),
-        uint64_t{256} << 20);
+    // Twice the buffer pool's worth of input. A staged event takes about
+    // half its JSON line, and a batch spills gracefully; what batches cost
+    // is the work across them (daily_item_stats over days two batches
+    // touched, de-duplication against earlier batches). Measured with a
+    // 1 GB pool (docs/benchmarks.md): 13M events (2.4 GB) ran 50.6 s in one
+    // batch at 1.58 GB peak RSS, 60.3 s in two; the readers' event keys
+    // (16 bytes an event, outside the pool) bound the batch from above.
+    budget = 2 * std::max<uint64_t>(
+                     config::ParseByteSize(project_.etl.memory_limit).value_or(uint64_t{1} << 30),
+                     uint64_t{256} << 20);
   }
   // Files in discovery order (source, then path: daily files stay together).
   std::vector<std::vector<const FileTask*>> batches(1);
@@ -605,17 +706,15 @@ Status EtlRun::RecordRunFiles() {
   return files.Close();
 }
 
-StatusOr<Counters> EtlRun::Ingest(const std::vector<const FileTask*>& batch,
-                                  uint64_t bytes_before) {
+StatusOr<IngestedBatch> EtlRun::Ingest(const std::vector<const FileTask*>& batch,
+                                       uint64_t bytes_before) {
   // Large files first so that the threads finish together.
   std::vector<const FileTask*> queue = batch;
   std::stable_sort(queue.begin(), queue.end(), [](const FileTask* a, const FileTask* b) {
     return a->stat.size > b->stat.size;
   });
 
-  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  size_t threads = project_.etl.threads > 0 ? static_cast<size_t>(project_.etl.threads) : hw;
-  threads = std::max<size_t>(1, std::min(threads, queue.size()));
+  size_t threads = std::max<size_t>(1, std::min(Threads(), queue.size()));
   std::vector<std::unique_ptr<IngestWorker>> workers;
   for (size_t i = 0; i < threads; ++i) {
     ASSIGN_OR_RETURN(lake::Connection c, db_->Connect());
@@ -658,12 +757,18 @@ StatusOr<Counters> EtlRun::Ingest(const std::vector<const FileTask*>& batch,
   for (auto& t : pool) t.join();
   if (options_.progress) options_.progress(bytes_done.load(), result_.input_bytes);
   for (const auto& s : statuses) RETURN_IF_ERROR(s);
-  Counters batch_counters;
-  for (const auto& w : workers) batch_counters.Merge(w->counters());
-  return batch_counters;
+  IngestedBatch out;
+  std::vector<const std::vector<KeyedEvent>*> keys;
+  for (const auto& w : workers) {
+    out.counters.Merge(w->counters());
+    keys.push_back(&w->keys());
+  }
+  out.duplicate_candidates = FindDuplicateCandidates(keys);
+  return out;
 }
 
-Status EtlRun::TransformBatch(const Counters& batch, size_t batch_no) {
+Status EtlRun::TransformBatch(const IngestedBatch& ingested, size_t batch_no) {
+  const Counters& batch = ingested.counters;
   const int64_t gap = static_cast<int64_t>(project_.etl.session_gap_minutes) * 60;
   const std::string shift = std::to_string(kLineBits);
   const std::string mask = std::to_string((int64_t{1} << kLineBits) - 1);
@@ -676,28 +781,28 @@ Status EtlRun::TransformBatch(const Counters& batch, size_t batch_no) {
   ASSIGN_OR_RETURN(uint64_t staged_rows, Count("SELECT count(*) FROM staged_events"));
   staged_rows_ += staged_rows;
 
-  // 1. Exact duplicates within the run: group by the 128-bit event key (see
-  //    IngestWorker::EventKey) and delete all but the earliest (file, line)
-  //    of each duplicated key, in place. Distinct events that share a key
-  //    would be a hash collision: checked, and the run fails rather than
-  //    merge them.
-  RETURN_IF_ERROR(conn_->Execute(
-      "CREATE TABLE dup AS SELECT K1, K2, min(SEQ) AS KEEP FROM staged_events GROUP BY K1, K2 "
-      "HAVING count(*) > 1"));
-  ASSIGN_OR_RETURN(uint64_t dup_keys, Count("SELECT count(*) FROM dup"));
-  if (dup_keys > 0) {
-    ASSIGN_OR_RETURN(uint64_t collisions,
-                     Count("SELECT count(*) FROM (SELECT K1, K2 FROM staged_events JOIN dup USING "
-                           "(K1, K2) GROUP BY K1, K2 "
-                           "HAVING count(DISTINCT (USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
-                           "SESSION_ID)) > 1)"));
-    if (collisions > 0) {
-      return Status::Internal("event key collision between distinct events (" +
-                              std::to_string(collisions) + " keys); nothing committed");
+  // 1. Exact duplicates within the batch: of the events equal in every
+  //    canonical field, all but the earliest (file, line) go. Only events
+  //    whose key another event shares can be equal (FindDuplicateCandidates);
+  //    their fields decide, so a hash collision never merges distinct events.
+  if (!ingested.duplicate_candidates.empty()) {
+    RETURN_IF_ERROR(conn_->Execute("CREATE TABLE dup_candidates (SEQ BIGINT)"));
+    {
+      ASSIGN_OR_RETURN(lake::Appender dup,
+                       conn_->CreateAppender("dup_candidates", {ColumnType::kBigint}));
+      for (int64_t seq : ingested.duplicate_candidates) {
+        dup.SetInt64(0, seq);
+        RETURN_IF_ERROR(dup.EndRow());
+      }
+      RETURN_IF_ERROR(dup.Close());
     }
-    RETURN_IF_ERROR(
-        conn_->Execute("DELETE FROM staged_events USING dup WHERE staged_events.K1 = dup.K1 AND "
-                       "staged_events.K2 = dup.K2 AND staged_events.SEQ <> dup.KEEP"));
+    // PARTITION BY groups NULLs together: the same equality as DISTINCT.
+    RETURN_IF_ERROR(conn_->Execute(
+        "DELETE FROM staged_events WHERE SEQ IN (SELECT SEQ FROM ("
+        "  SELECT SEQ, min(SEQ) OVER (PARTITION BY USER_ID, ITEM_ID, TS, EVENT_TYPE, EVENT_VALUE, "
+        "SESSION_ID) AS KEEP FROM staged_events WHERE SEQ IN (SELECT SEQ FROM dup_candidates)) "
+        "WHERE SEQ <> KEEP)"));
+    RETURN_IF_ERROR(conn_->Execute("DROP TABLE dup_candidates"));
   }
   // 2. …and against the lake: events already in the partitions this batch
   //    touches (a file delivered twice, a file that grew), and in what
@@ -762,27 +867,28 @@ Status EtlRun::TransformBatch(const Counters& batch, size_t batch_no) {
                         prefix));
 
   // 5. user_item_daily: this run's events per day, user and item (a delta:
-  //    readers sum over runs). Kept in memory too for the tables below.
+  //    readers sum over runs), written straight from the aggregate. The
+  //    tables below read it back from the staged files (uid_new, see
+  //    TransformTotals): cheaper than holding 5M groups in the pool beside
+  //    the staging table, and the same path for one batch or many.
   std::string weight = "CASE EVENT_TYPE";
   for (const auto& [type, w] : project_.matrix.weights) {
     weight += " WHEN " + SqlString(type) + " THEN CAST(" + std::to_string(w) + " AS DOUBLE)";
   }
   weight += " ELSE CAST(0 AS DOUBLE) END";
   if (project_.matrix.weights.empty()) weight = "CAST(0 AS DOUBLE)";
-  step_start = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(conn_->Execute(
-      "CREATE TABLE uid_new AS SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = "
-      "'view') AS VIEWS, "
-      "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
-      "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') AS PURCHASES, count(*) AS EVENTS, "
-      "coalesce(" +
-      ExactSum("EVENT_VALUE", "EVENT_TYPE = 'purchase'") + ", 0) AS REVENUE, " + ExactSum(weight) +
-      " AS SCORE_RAW, min(TS) AS FIRST_TS, max(TS) AS LAST_TS, " + std::to_string(run_id_) +
-      "::BIGINT AS RUN_ID, " + event_date +
-      " AS event_date "
-      "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID"));
-  stats_["aggregate_seconds"] = stats_.value("aggregate_seconds", 0.0) + Seconds(step_start);
-  RETURN_IF_ERROR(Stage("user_item_daily", "SELECT * FROM uid_new", prefix));
+  RETURN_IF_ERROR(
+      Stage("user_item_daily",
+            "SELECT USER_ID, ITEM_ID, count(*) FILTER (WHERE EVENT_TYPE = 'view') AS VIEWS, "
+            "count(*) FILTER (WHERE EVENT_TYPE = 'add_to_cart') AS ADD_TO_CARTS, "
+            "count(*) FILTER (WHERE EVENT_TYPE = 'purchase') AS PURCHASES, count(*) AS EVENTS, "
+            "coalesce(" +
+                ExactSum("EVENT_VALUE", "EVENT_TYPE = 'purchase'") + ", 0) AS REVENUE, " +
+                ExactSum(weight) + " AS SCORE_RAW, min(TS) AS FIRST_TS, max(TS) AS LAST_TS, " +
+                std::to_string(run_id_) + "::BIGINT AS RUN_ID, " + event_date +
+                " AS event_date "
+                "FROM staged_events GROUP BY event_date, USER_ID, ITEM_ID",
+            prefix));
   // What reconciliation needs from the curated events, counted now so that
   // the staging table (the largest thing in memory) can go before the
   // aggregations below.
@@ -801,10 +907,7 @@ Status EtlRun::TransformBatch(const Counters& batch, size_t batch_no) {
         static_cast<uint64_t>(landed.GetInt64(2, i));
     for (int k = 0; k < 4; ++k) curated_[k] += static_cast<uint64_t>(landed.GetInt64(2 + k, i));
   }
-  RETURN_IF_ERROR(conn_->Execute("DROP TABLE staged_events; DROP TABLE dup"));
-  // In a batched run the batches' user_item_daily files stand for uid_new.
-  if (batched_) return conn_->Execute("DROP TABLE uid_new");
-  return Status::OK();
+  return conn_->Execute("DROP TABLE staged_events");
 }
 
 Status EtlRun::TransformTotals() {
@@ -815,11 +918,12 @@ Status EtlRun::TransformTotals() {
       "USER_ID, ITEM_ID, VIEWS, ADD_TO_CARTS, PURCHASES, EVENTS, REVENUE, SCORE_RAW, FIRST_TS, "
       "LAST_TS, "
       "RUN_ID, event_date";
-  if (batched_) {
-    RETURN_IF_ERROR(conn_->Execute("CREATE VIEW uid_new AS SELECT " + std::string(kUidColumns) +
-                                   " FROM " +
-                                   lake::FilesRelation(uid, StagedPaths("user_item_daily"))));
-  }
+  // This run's user_item_daily files, every batch's.
+  RETURN_IF_ERROR(conn_->Execute("CREATE VIEW uid_new AS SELECT " + std::string(kUidColumns) +
+                                 " FROM " +
+                                 lake::FilesRelation(uid, StagedPaths("user_item_daily"))));
+  const std::string count_sums = CountSum("VIEWS") + ", " + CountSum("ADD_TO_CARTS") + ", " +
+                                 CountSum("PURCHASES") + ", " + CountSum("EVENTS");
   auto with_new = [&](const std::vector<std::string>& live) {
     return "(SELECT " + std::string(kUidColumns) + " FROM " + lake::FilesRelation(uid, live) +
            " UNION ALL SELECT " + kUidColumns + " FROM uid_new)";
@@ -835,18 +939,15 @@ Status EtlRun::TransformTotals() {
     // disk, where count(DISTINCT) per group would have to fit in memory.
     std::string rel = with_new(uid_days);
     if (!uid_days.empty() || days_in_two_batches_) {
-      rel =
-          "(SELECT event_date, ITEM_ID, USER_ID, sum(VIEWS) AS VIEWS, sum(ADD_TO_CARTS) AS "
-          "ADD_TO_CARTS, sum(PURCHASES) AS PURCHASES, sum(EVENTS) AS EVENTS, "
-          "sum(CAST(REVENUE AS DECIMAL(38, 9))) AS REVENUE FROM " +
-          rel + " GROUP BY event_date, ITEM_ID, USER_ID)";
+      rel = "(SELECT event_date, ITEM_ID, USER_ID, " + count_sums +
+            ", "
+            "sum(CAST(REVENUE AS DECIMAL(38, 9))) AS REVENUE FROM " +
+            rel + " GROUP BY event_date, ITEM_ID, USER_ID)";
     }
-    RETURN_IF_ERROR(Stage(
-        "daily_item_stats",
-        "SELECT ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
-            ExactSum("REVENUE") + " AS REVENUE, count(*) AS USERS, event_date FROM " + rel +
-            " GROUP BY event_date, ITEM_ID"));
+    RETURN_IF_ERROR(
+        Stage("daily_item_stats", "SELECT ITEM_ID, " + count_sums + ", " + ExactSum("REVENUE") +
+                                      " AS REVENUE, count(*) AS USERS, event_date FROM " + rel +
+                                      " GROUP BY event_date, ITEM_ID"));
     ASSIGN_OR_RETURN(std::vector<catalog::LakeFile> old_stats,
                      catalog_->LiveFiles("daily_item_stats"));
     for (const auto& f : old_stats) {
@@ -857,24 +958,21 @@ Status EtlRun::TransformTotals() {
   // 7. interaction_matrix: all time, from user_item_daily, with time decay
   //    measured from the newest event in the lake.
   ASSIGN_OR_RETURN(std::vector<std::string> uid_live, LiveFiles("user_item_daily"));
-  std::string decay = "1.0";
+  std::string score = "SCORE_RAW";
   if (project_.matrix.half_life_days > 0) {
     // The reference time, computed once: as a CTE referenced twice DuckDB
     // would materialise the whole union to evaluate it.
     ASSIGN_OR_RETURN(
         std::optional<std::string> ref,
         conn_->QueryScalar("SELECT coalesce(max(LAST_TS), 0) FROM " + with_new(uid_live)));
-    decay = "pow(0.5, (" + ref.value_or("0") + " - LAST_TS) / 86400.0 / " +
+    score = "SCORE_RAW * pow(0.5, (" + ref.value_or("0") + " - LAST_TS) / 86400.0 / " +
             std::to_string(project_.matrix.half_life_days) + ")";
   }
   RETURN_IF_ERROR(Stage("interaction_matrix",
-                        "SELECT USER_ID, ITEM_ID, sum(VIEWS)::BIGINT AS VIEWS, "
-                        "sum(ADD_TO_CARTS)::BIGINT AS ADD_TO_CARTS, "
-                        "sum(PURCHASES)::BIGINT AS PURCHASES, sum(EVENTS)::BIGINT AS EVENTS, " +
-                            ExactSum("REVENUE") +
+                        "SELECT USER_ID, ITEM_ID, " + count_sums + ", " + ExactSum("REVENUE") +
                             " AS REVENUE, "
                             "min(FIRST_TS) AS FIRST_TS, max(LAST_TS) AS LAST_TS, " +
-                            ExactSum("SCORE_RAW * " + decay) +
+                            ExactSum(score) +
                             " AS SCORE "
                             "FROM " +
                             with_new(uid_live) + " GROUP BY USER_ID, ITEM_ID"));
@@ -1188,11 +1286,7 @@ StatusOr<EtlResult> EtlRun::Run() {
   Status s = [&]() -> Status {
     RETURN_IF_ERROR(conn_->Execute(kStagingSchema));
     RETURN_IF_ERROR(RecordRunFiles());
-    const std::string all_threads =
-        "SET threads = " +
-        std::to_string(project_.etl.threads > 0
-                           ? project_.etl.threads
-                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const std::string all_threads = "SET threads = " + std::to_string(Threads());
     std::vector<std::vector<const FileTask*>> batches = Batches();
     batched_ = batches.size() > 1;
     stats_["batches"] = batches.size();
@@ -1204,7 +1298,7 @@ StatusOr<EtlResult> EtlRun::Run() {
       auto t0 = std::chrono::steady_clock::now();
       // Our workers do the reading; DuckDB's own pool would only spin beside them.
       RETURN_IF_ERROR(conn_->Execute("SET threads = 1"));
-      ASSIGN_OR_RETURN(Counters batch, Ingest(batches[b], bytes_before));
+      ASSIGN_OR_RETURN(IngestedBatch batch, Ingest(batches[b], bytes_before));
       for (const FileTask* t : batches[b]) bytes_before += t->stat.size;
       RETURN_IF_ERROR(conn_->Execute(all_threads));
       CrashPoint("after_ingest");
@@ -1215,7 +1309,7 @@ StatusOr<EtlResult> EtlRun::Run() {
       ingest_seconds += Seconds(t0);
       t0 = std::chrono::steady_clock::now();
       RETURN_IF_ERROR(TransformBatch(batch, b + 1));
-      counters_.Merge(batch);
+      counters_.Merge(batch.counters);
       transform_seconds += Seconds(t0);
     }
     stats_["ingest_seconds"] = ingest_seconds;

@@ -294,6 +294,48 @@ TEST_F(PipelineTest, ReconciliationFailureCommitsNothing) {
   EXPECT_EQ(again->accepted, 2u);
 }
 
+// Events equal in every field but one are distinct events, whatever their
+// de-duplication keys: with every key forced equal, only the exact repeats
+// go, and the earliest line of each is the one kept.
+TEST_F(PipelineTest, DuplicatesAreDecidedByFieldsNotKeys) {
+  Write("data/a.jsonl",
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n"
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\",\"v\":0}\n"
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\",\"v\":-0.0}\n"
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:01Z\",\"e\":\"view\"}\n"
+        "{\"u\":\"b\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n"
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n"
+        "{\"u\":\"a\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"cart\"}\n");
+  Write("data/b.jsonl",
+        "{\"u\":\"b\",\"i\":\"x\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n"
+        "{\"u\":\"a\",\"i\":\"y\",\"t\":\"2024-01-01T00:00:00Z\",\"e\":\"view\"}\n");
+  const std::string lineage =
+      "SELECT USER_ID, ITEM_ID, \"TIMESTAMP\", EVENT_TYPE, EVENT_VALUE, SOURCE_FILE, SOURCE_ROW "
+      "FROM interactions ORDER BY ALL";
+  std::vector<std::vector<std::string>> lakes;
+  for (bool collide : {false, true}) {
+    fs::remove_all(dir_ + "/lake");
+    auto p = Project(kJsonlSource);
+    if (collide) ::setenv("RECMART_FAULT", "event_keys_collide", 1);
+    auto r = RunEtl(p, {});
+    ::unsetenv("RECMART_FAULT");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->raw_rows, 9u) << collide;
+    // Line 6 repeats line 1, line 3 (-0.0) repeats line 2 (0), and b's
+    // first line repeats a's line 5.
+    EXPECT_EQ(r->duplicates, 3u) << collide;
+    EXPECT_EQ(r->accepted, 6u) << collide;
+    lakes.push_back(Rows(p, lineage));
+  }
+  EXPECT_THAT(lakes[1], ::testing::ElementsAreArray(lakes[0]));
+  EXPECT_THAT(lakes[0], ::testing::ElementsAre("a|x|1704067200|cart|NULL|data/a.jsonl|7",
+                                               "a|x|1704067200|view|0.0|data/a.jsonl|2",
+                                               "a|x|1704067200|view|NULL|data/a.jsonl|1",
+                                               "a|x|1704067201|view|NULL|data/a.jsonl|4",
+                                               "a|y|1704067200|view|NULL|data/b.jsonl|2",
+                                               "b|x|1704067200|view|NULL|data/a.jsonl|5"));
+}
+
 TEST_F(PipelineTest, ProgressReachesTheTotal) {
   Write("data/a.jsonl", kJsonl);
   auto p = Project(kJsonlSource);
